@@ -1,0 +1,201 @@
+"""The engine: a loaded model plus the host loop that streams, stops and steers generation."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from playground.engine.decode import cache_keyword, decode_one_token, expand_rows, new_cache, prefill
+from playground.engine.detok import IncrementalDetokenizer, StopMatcher
+from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
+from playground.engine.handle import GenerationHandle, ParamChange
+from playground.engine.loading import LoadedModel
+from playground.engine.sampling import PenaltyState, RowParams, next_tokens
+from playground.engine.types import (FinishReason, GenerationRequest, GenerationResult, LiveChange,
+                                     ResponseResult, Timings, TokenEvent)
+from playground.errors import UserError
+from playground.params import SEED_LIMIT, SamplingParams
+
+EventSink = Callable[[list[TokenEvent]], None]
+
+
+@dataclass(frozen=True)
+class PreparedPrompt:
+    ids: list[int]
+    end_ids: frozenset[int]
+    warnings: list[str]
+
+
+def draw_seed() -> int:
+    return secrets.randbelow(SEED_LIMIT)
+
+
+def row_seeds(base_seed: int, request: GenerationRequest) -> list[int]:
+    """Linked rows draw different samples (seed, seed+1); unlinked columns share the seed, so
+    an A/B of one knob sees the same randomness, unless a column pins a seed of its own."""
+    if request.columns is None:
+        return [(base_seed + row) % SEED_LIMIT for row in range(request.params.num_responses)]
+    return [column.seed if column.seed is not None else base_seed for column in request.columns]
+
+
+@dataclass
+class _Row:
+    """Host-side state of one response row."""
+
+    index: int
+    params: SamplingParams
+    room: int  # tokens left in the context window after the prompt
+    limit: int
+    detokenizer: IncrementalDetokenizer
+    stopper: StopMatcher
+    end_ids: frozenset[int]
+    token_ids: list[int] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    finish_reason: FinishReason | None = None
+
+    def accept(self, token_id: int) -> TokenEvent:
+        self.token_ids.append(token_id)
+        if token_id in self.end_ids:
+            return self._finish("eos_token", token_id, "")
+        text = self.stopper.feed(self.detokenizer.push(token_id))
+        if self.stopper.stopped:
+            return self._finish("stop_sequence", token_id, text)
+        if len(self.token_ids) >= self.limit:
+            return self._finish("length", token_id, text)
+        return self._show(token_id, text)
+
+    def cancel(self) -> str:
+        tail = self.stopper.feed(self.detokenizer.flush()) + self.stopper.flush()
+        self.finish_reason = "cancelled"
+        self.parts.append(tail)
+        return tail
+
+    def _finish(self, reason: FinishReason, token_id: int, text: str) -> TokenEvent:
+        if reason != "stop_sequence":
+            text += self.stopper.feed(self.detokenizer.flush())
+            text += self.stopper.flush()
+        self.finish_reason = reason
+        return self._show(token_id, text)
+
+    def _show(self, token_id: int, text: str) -> TokenEvent:
+        self.parts.append(text)
+        return TokenEvent(self.index, token_id, text)
+
+
+class Engine:
+    """Generates from a loaded model. One generation at a time; steer it through a handle."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.device = loaded.device
+        self.context_window = loaded.context_window
+        self._cache_keyword = cache_keyword(self.model)
+        vocab = self.tokenizer.get_vocab()
+        self._special_tokens = [t for t in STARCODER2_SPECIAL_TOKENS if t in vocab]
+        self._fim_end_ids = frozenset(vocab[t] for t in FIM_END_TOKENS if t in vocab) | {loaded.eos_token_id}
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def prepare(self, request: GenerationRequest) -> PreparedPrompt:
+        text = build_prompt(request.prompt, request.suffix)
+        user_texts = [request.prompt] + ([request.suffix] if request.suffix else [])
+        ids = self.tokenizer(text, add_special_tokens=False).input_ids
+        if not ids:
+            ids = [self.loaded.eos_token_id]  # an empty prompt starts a new document
+        if len(ids) >= self.context_window:
+            raise UserError(f"the prompt is {len(ids):,} tokens but the context window is "
+                            f"{self.context_window:,}: shorten it to at most {self.context_window - 1:,} tokens")
+        end_ids = self._fim_end_ids if request.is_fim else frozenset({self.loaded.eos_token_id})
+        return PreparedPrompt(ids, end_ids, special_token_warnings(user_texts, self._special_tokens))
+
+    def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
+                 handle: GenerationHandle | None = None) -> GenerationResult:
+        started = time.perf_counter()
+        prepared = self.prepare(request)
+        handle = handle or GenerationHandle()
+        base_seed = request.params.seed if request.params.seed is not None else draw_seed()
+        seeds = row_seeds(base_seed, request)
+        rows = [self._new_row(i, p, prepared) for i, p in enumerate(request.row_params())]
+        live_changes: list[LiveChange] = []
+        first_token_at = last_token_at = None
+        steps = 0
+        with torch.inference_mode():
+            generators = [torch.Generator(self.device).manual_seed(s) for s in seeds]
+            prompt = torch.tensor([prepared.ids], dtype=torch.long, device=self.device)
+            cache = new_cache(self.model)
+            logits = prefill(self.model, prompt, cache, self._cache_keyword)
+            logits = expand_rows(cache, logits, len(rows))
+            row_params = RowParams.from_params([r.params for r in rows], self.device)
+            penalties = PenaltyState.from_prompt(prompt, len(rows), logits.shape[-1])
+            while True:
+                for change in handle.take_changes():
+                    live_changes += self._apply_change(change, rows, row_params)
+                if handle.cancelled:
+                    break
+                all_greedy = all(row.params.temperature == 0 for row in rows)
+                tokens = next_tokens(logits, penalties, row_params, generators, all_greedy)
+                token_list = tokens.tolist()  # the one device-to-host transfer per step
+                last_token_at = time.perf_counter()
+                first_token_at = first_token_at or last_token_at
+                steps += 1
+                events = [row.accept(t) for row, t in zip(rows, token_list) if row.finish_reason is None]
+                if on_event is not None:
+                    on_event(events)
+                if all(row.finish_reason is not None for row in rows) or handle.cancelled:
+                    break
+                logits = decode_one_token(self.model, tokens, cache, self._cache_keyword)
+        tail_events = [TokenEvent(row.index, -1, row.cancel()) for row in rows if row.finish_reason is None]
+        if on_event is not None and tail_events:
+            on_event(tail_events)
+        finished = time.perf_counter()
+        return self._result(request, prepared, rows, seeds, base_seed, live_changes, started,
+                            first_token_at, last_token_at, finished, steps)
+
+    def _new_row(self, index: int, params: SamplingParams, prepared: PreparedPrompt) -> _Row:
+        room = self.context_window - len(prepared.ids)
+        limit = room if params.max_new_tokens is None else min(params.max_new_tokens, room)
+        return _Row(index, params, room, limit, IncrementalDetokenizer(self.tokenizer),
+                    StopMatcher(params.stop), prepared.end_ids)
+
+    def _apply_change(self, change: ParamChange, rows: Sequence[_Row], row_params: RowParams) -> list[LiveChange]:
+        targets = [r for r in rows if r.finish_reason is None and change.row in (None, r.index)]
+        for row in targets:
+            if change.name == "max_new_tokens":
+                wanted = row.room if change.value is None else max(change.value, len(row.token_ids) + 1)
+                row.limit = min(wanted, row.room)
+            elif change.name == "stop":
+                row.stopper.set_stops(change.value)
+            else:
+                row_params.set(change.name, change.value, row.index)
+            row.params = row.params.replace(**{change.name: change.value})
+        return [LiveChange(r.index, len(r.token_ids), change.name, change.value) for r in targets]
+
+    def _result(self, request: GenerationRequest, prepared: PreparedPrompt, rows: Sequence[_Row],
+                seeds: list[int], base_seed: int, live_changes: list[LiveChange], started: float,
+                first: float | None, last: float | None, finished: float, steps: int) -> GenerationResult:
+        ttft = (first - started) if first is not None else 0.0
+        decode_rate = (steps - 1) / (last - first) if first is not None and last is not None and last > first else 0.0
+        params = request.params.replace(seed=base_seed).to_dict()
+        params["max_new_tokens"] = rows[0].limit if request.params.max_new_tokens is None else request.params.max_new_tokens
+        if request.columns is not None:
+            params["columns"] = [c.to_dict() for c in request.columns]
+        responses = [
+            ResponseResult(row.index, "".join(row.parts), row.token_ids, row.finish_reason or "cancelled",
+                           seed, row.params.to_dict())
+            for row, seed in zip(rows, seeds)
+        ]
+        timings = Timings(self.loaded.load_s, ttft, decode_rate, finished - started)
+        return GenerationResult(self.name, len(prepared.ids), params, responses, timings,
+                                live_changes, prepared.warnings)

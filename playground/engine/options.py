@@ -1,0 +1,33 @@
+"""How to load a model, as plain data (no torch): shared by the CLI, the TUI and the REPL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_MODEL = "bigcode/starcoder2-15b"
+Device = Literal["auto", "cuda", "cpu"]
+DType = Literal["auto", "bfloat16", "float16", "float32"]
+Quantize = Literal["none", "8bit", "4bit"]
+DEVICES: tuple[str, ...] = ("auto", "cuda", "cpu")
+DTYPES: tuple[str, ...] = ("auto", "bfloat16", "float16", "float32")
+QUANTIZATIONS: tuple[str, ...] = ("none", "8bit", "4bit")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    model: str = DEFAULT_MODEL
+    revision: str | None = None
+    device: Device = "auto"
+    dtype: DType = "auto"
+    quantize: Quantize = "none"
+    demo: bool = False
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """``stage`` in words; ``done``/``total`` in bytes when known (else None)."""
+
+    stage: str
+    done: int | None = None
+    total: int | None = None

@@ -1,0 +1,94 @@
+"""What goes into and comes out of a generation. Plain data: no torch, no UI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from playground.params import SamplingParams
+
+FinishReason = Literal["eos_token", "stop_sequence", "length", "cancelled"]
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A prompt (the prefix, in FIM mode) and the parameters to complete it with.
+
+    ``columns`` gives each response row its own parameters (an unlinked A/B comparison);
+    None means every row uses ``params`` and draws its own sample.
+    """
+
+    prompt: str
+    params: SamplingParams = field(default_factory=SamplingParams)
+    suffix: str | None = None
+    columns: tuple[SamplingParams, ...] | None = None
+
+    @property
+    def is_fim(self) -> bool:
+        return self.suffix is not None
+
+    def row_params(self) -> tuple[SamplingParams, ...]:
+        if self.columns is not None:
+            return self.columns
+        return (self.params,) * self.params.num_responses
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """One generated token of one row, with the text it made certain (may be empty)."""
+
+    row: int
+    token_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class LiveChange:
+    """A parameter change applied mid-generation: from token ``at_token`` of ``row`` on."""
+
+    row: int
+    at_token: int
+    name: str
+    value: Any
+
+
+@dataclass
+class ResponseResult:
+    index: int
+    text: str
+    token_ids: list[int]
+    finish_reason: FinishReason
+    seed: int
+    params: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "text": self.text, "token_ids": self.token_ids,
+                "finish_reason": self.finish_reason, "seed": self.seed}
+
+
+@dataclass
+class Timings:
+    load_s: float
+    ttft_s: float
+    decode_tokens_per_s: float
+    total_s: float
+
+
+@dataclass
+class GenerationResult:
+    model: str
+    prompt_tokens: int
+    params: dict[str, Any]
+    responses: list[ResponseResult]
+    timings: Timings
+    live_changes: list[LiveChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "params": self.params,
+            "responses": [r.to_json() for r in self.responses],
+            "timings": asdict(self.timings),
+        }

@@ -1,0 +1,64 @@
+"""Shared fixtures: tiny StarCoder2 models built here (random weights, our own tokenizer),
+isolated XDG dirs, and no network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Set before anything imports huggingface_hub: a test must never reach the network.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_VERBOSITY"] = "error"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SHARED_TOKENIZER = Path(__file__).resolve().parents[2] / "shared" / "starcoder2-tokenizer"
+#: A context small enough to overflow in tests, a window small enough to slide past.
+TINY_CONFIG = dict(max_position_embeddings=160, sliding_window=16, num_hidden_layers=2)
+
+
+@pytest.fixture(scope="session")
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache dir for the whole run, so the demo model is built once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from playground.engine.demo import build_model_dir
+
+    return build_model_dir(tmp_path_factory.mktemp("models") / "tiny", **TINY_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def loaded(tiny_model_dir: Path):
+    from playground.engine.loading import load_model
+    from playground.engine.options import LoadOptions
+
+    return load_model(LoadOptions(model=str(tiny_model_dir), device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def engine(loaded):
+    from playground.engine.engine import Engine
+
+    return Engine(loaded)
+
+
+@pytest.fixture(scope="session")
+def real_tokenizer():
+    if not (SHARED_TOKENIZER / "tokenizer.json").is_file():
+        pytest.skip("../shared/starcoder2-tokenizer is absent")
+    from playground.engine.loading import load_tokenizer
+
+    return load_tokenizer(SHARED_TOKENIZER)

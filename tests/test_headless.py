@@ -1,0 +1,25 @@
+"""The engine and the data modules import no UI library; the CLI imports no torch."""
+
+import subprocess
+import sys
+
+HEADLESS = ["playground.params", "playground.presets", "playground.locations", "playground.engine.engine",
+            "playground.engine.loading", "playground.engine.sampling", "playground.engine.detok",
+            "playground.engine.fim", "playground.engine.handle", "playground.engine.demo"]
+
+
+def imported_after(code: str) -> set[str]:
+    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+def test_engine_and_data_modules_load_no_ui_library():
+    modules = imported_after("\n".join(f"import {m}" for m in HEADLESS))
+    assert "torch" in modules  # the probe really imported the engine
+    assert not {m for m in modules if m.split(".")[0] in ("textual", "prompt_toolkit")}
+
+
+def test_the_cli_module_loads_neither_torch_nor_transformers():
+    modules = imported_after("import playground.cli; playground.cli.build_parser()")
+    assert not {m for m in modules if m.split(".")[0] in ("torch", "transformers")}

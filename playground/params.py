@@ -40,6 +40,13 @@ class ParamSpec:
     log_scale: bool = False
     #: Changes to this parameter apply mid-generation, from the next token on.
     live: bool = True
+    #: Where a slider's track ends when the useful range is far below the maximum
+    #: (temperature: 0-2 on the track, up to 100 typed).
+    track_maximum: float | None = None
+
+    @property
+    def slider_maximum(self) -> float:
+        return self.track_maximum if self.track_maximum is not None else self.maximum
 
     @property
     def flag(self) -> str:
@@ -99,7 +106,8 @@ _SPECS = (
               "Most tokens to generate; none = the rest of the context window.",
               allows_none=True, step=1, log_scale=True),
     ParamSpec("temperature", "float", 0.7, 0, 100,
-              "Divides the logits; 0 = greedy (always the most likely token).", step=0.01),
+              "Divides the logits; 0 = greedy (always the most likely token).", step=0.01,
+              track_maximum=2.0),
     ParamSpec("top_p", "float", 0.9, 0, 1,
               "Nucleus sampling: keep the smallest set of tokens whose probability sums to top_p.",
               minimum_exclusive=True, step=0.01),

@@ -13,7 +13,7 @@ from typing import Any
 
 from playground.engine.fim import ENDOFTEXT, STARCODER2_SPECIAL_TOKENS
 
-DEMO_MODEL_NAME = "starcoder-play demo (tiny, random weights: output is noise)"
+DEMO_MODEL_NAME = "demo model (random weights: output is noise)"
 #: Bump when the builder changes, so a stale cached demo model is rebuilt.
 DEMO_BUILD_VERSION = "1"
 

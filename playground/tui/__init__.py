@@ -1,0 +1,1 @@
+"""The Textual playground. Imports no torch: the engine is loaded by a worker."""

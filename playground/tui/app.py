@@ -1,0 +1,336 @@
+"""The playground app: prompt editor, parameter panel, streamed responses.
+
+Data flows one way: the panel's parameters and the editor's text become a request; a worker
+runs the engine; its events come back as batched messages. The running generation is steered
+only through its ``GenerationHandle`` (cancel, live parameter changes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Button, Footer, TextArea
+from textual.worker import Worker, WorkerState
+
+from playground.config import AppConfig, load_config, save_config
+from playground.engine.options import LoadOptions, LoadProgress
+from playground.engine.types import GenerationRequest
+from playground.errors import UserError
+from playground.params import LIVE_PARAMETERS, SamplingParams
+from playground.themes import DEFAULT_THEME, available_themes
+from playground.tui.commands import palette_commands
+from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
+from playground.tui.runs import RunState, describe_finished, describe_streaming
+from playground.tui.screens.help import HelpScreen
+from playground.tui.streaming import StreamBatcher
+from playground.tui.widgets.param_panel import ParameterPanel
+from playground.tui.widgets.prompt_editor import PromptEditor
+from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.status_bar import StatusBar
+
+#: Builds an engine in the worker thread: (options, progress callback) -> engine.
+Loader = Callable[[LoadOptions, Callable[[LoadProgress], None]], Any]
+
+
+def load_engine_with_progress(options: LoadOptions, progress: Callable[[LoadProgress], None]) -> Any:
+    from playground.engine.loading import load_model, quiet_transformers
+
+    quiet_transformers()
+    from playground.engine.engine import Engine
+
+    return Engine(load_model(options, progress))
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, UserError):
+        return str(error)
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"internal error: {type(error).__name__}: {first_line}"
+
+
+class PlaygroundApp(App[None]):
+    """StarCoder2 in a terminal: write code, set every sampling knob, watch it complete."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "starcoder-play"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5,ctrl+r", "generate", "Generate", id="generate", tooltip="Complete the prompt"),
+        Binding("escape", "stop", "Stop", id="stop", priority=True, tooltip="Stop the generation within one step"),
+        Binding("f3", "continue", "Continue", id="continue",
+                tooltip="Append the response to the prompt (or put the fill in the hole) and generate on"),
+        Binding("f4", "pin_seed", "Pin seed", id="pin-seed", tooltip="Reuse the last run's seed"),
+        Binding("f8", "toggle_fim", "FIM", id="toggle-fim", tooltip="Fill-in-the-middle at <FILL> or the cursor"),
+        Binding("ctrl+s", "save_session", "Save", id="save-session", tooltip="Save this session"),
+        Binding("f1", "help", "Help", id="help", tooltip="Keys and parameters"),
+    ]
+
+    fim: reactive[bool] = reactive(False, init=False)
+    """Fill-in-the-middle mode: the prompt is split at the hole."""
+
+    generating: reactive[bool] = reactive(False, init=False)
+    """A generation is running."""
+
+    def __init__(self, options: LoadOptions, params: SamplingParams | None = None, *,
+                 loader: Loader = load_engine_with_progress, config: AppConfig | None = None,
+                 prompt: str = "") -> None:
+        super().__init__()
+        self.options = options
+        self.params = params or SamplingParams()
+        self.loader = loader
+        self.config = config or load_config()
+        self.engine: Any = None
+        self.run_state: RunState | None = None
+        self.syntax_theme = "monokai"
+        self._initial_prompt = prompt
+        self._theme_files, self._theme_problems = available_themes()
+        for theme_file in self._theme_files.values():
+            self.register_theme(theme_file.theme)
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+
+    # ---------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="work"):
+                yield PromptEditor(self._initial_prompt)
+                with Horizontal(id="responses"):
+                    yield ResponseView(0)
+                    yield ResponseView(1)
+            yield ParameterPanel(self.params)
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
+        self.theme = wanted
+        self._apply_syntax_theme(wanted)
+        self.theme_changed_signal.subscribe(self, lambda theme: self._theme_chosen(theme.name))
+        self.query_one("#response-1").display = self.params.num_responses == 2
+        self.query_one(PromptEditor).focus()
+        for problem in self._theme_problems + ([self.config.problem] if self.config.problem else []):
+            self.notify(problem, severity="warning", timeout=8)
+        self._update_prompt_title()
+        # Load after the first frame is on screen: importing torch must not delay it.
+        self.call_after_refresh(self.load_model, self.options)
+
+    # ---------------------------------------------------------------- model
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load_model(self, options: LoadOptions) -> None:
+        engine = self.loader(options, lambda progress: self.post_message(ModelLoadProgressed(progress)))
+        self.post_message(ModelLoaded(engine, describe_engine(engine)))
+
+    def on_model_load_progressed(self, message: ModelLoadProgressed) -> None:
+        p = message.progress
+        self.query_one(StatusBar).show_progress(p.stage, p.done, p.total)
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self.engine = message.engine
+        self.query_one(StatusBar).show_model(message.description)
+        self._update_prompt_title()
+
+    @on(Button.Pressed, "#load-demo")
+    def load_demo(self) -> None:
+        self.options = dataclasses.replace(self.options, demo=True)
+        self.query_one(StatusBar).show_progress("building the demo model", None, None)
+        self.load_model(self.options)
+
+    # ---------------------------------------------------------------- workers: one place for errors
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.post_message(WorkerFailed(event.worker.group, describe_error(event.worker.error)))
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        status = self.query_one(StatusBar)
+        if message.group == "load":
+            self.engine = None
+            status.show_error(message.message, offer_demo=not self.options.demo)
+            self.notify(message.message, title="The model did not load", severity="error", timeout=10)
+        else:
+            self.generating = False
+            status.show_run(message.message)
+            self.notify(message.message, title="Generation failed", severity="error", timeout=10)
+
+    # ---------------------------------------------------------------- generation
+    def action_generate(self) -> None:
+        if self.generating:
+            return
+        if self.engine is None:
+            self.notify("No model is loaded yet (see the status line).", severity="warning")
+            return
+        request, before, after = self._build_request()
+        views = self._response_views()
+        for index, view in enumerate(views):
+            view.display = index < len(request.row_params())
+            view.start(before, after)
+        self.run_state = RunState(request=request)
+        self.generating = True
+        self.query_one(StatusBar).show_run("prefilling…")
+        self._generate(self.engine, request, self.run_state.handle)
+
+    def _build_request(self) -> tuple[GenerationRequest, str, str]:
+        editor = self.query_one(PromptEditor)
+        if self.fim:
+            prefix, suffix = editor.split_at_hole()
+            return GenerationRequest(prefix, self.params, suffix=suffix), prefix, suffix
+        return GenerationRequest(editor.text, self.params), "", ""
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="generate")
+    def _generate(self, engine: Any, request: Any, handle: Any) -> None:
+        batcher = StreamBatcher(self.post_message)
+        result = engine.generate(request, batcher, handle)
+        batcher.flush()
+        self.post_message(GenerationFinished(result))
+
+    def on_tokens_streamed(self, message: TokensStreamed) -> None:
+        views = self._response_views()
+        for row, text in message.texts.items():
+            views[row].append(text)
+        if self.run_state is not None:
+            self.run_state.absorb(message)
+            self.query_one(StatusBar).show_run(describe_streaming(self.run_state))
+
+    def on_generation_finished(self, message: GenerationFinished) -> None:
+        result = message.result
+        self.generating = False
+        if self.run_state is not None:
+            self.run_state.result = result
+        self.query_one(StatusBar).show_run(describe_finished(result))
+        self.query_one("#seed-field").show_last_used(result.params["seed"])
+        for view, response in zip(self._response_views(), result.responses):
+            view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason}"
+            if self.fim:
+                view.highlight_fill()
+        for warning in result.warnings:
+            self.notify(warning, severity="warning", timeout=8)
+
+    def action_stop(self) -> None:
+        if self.run_state is not None and self.generating:
+            self.run_state.handle.cancel()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.generating  # otherwise escape goes on to the focused widget
+        return True
+
+    def action_continue(self) -> None:
+        if self.generating or self.run_state is None or self.run_state.result is None:
+            return
+        response = self.run_state.result.responses[0]
+        editor = self.query_one(PromptEditor)
+        if self.run_state.request.is_fim:
+            editor.insert_fill(response.text)
+            self.fim = False
+        else:
+            editor.move_cursor(editor.document.end)
+            editor.insert(response.text)
+        self.action_generate()
+
+    def action_pin_seed(self) -> None:
+        if not self.query_one("#seed-field").pin_last_used():
+            self.notify("No seed to pin yet: generate first.", severity="warning")
+
+    def action_toggle_fim(self) -> None:
+        self.fim = not self.fim
+
+    def watch_fim(self, fim: bool) -> None:
+        self._update_prompt_title()
+        self.notify("Fill-in-the-middle: the hole is <FILL>, or the cursor" if fim else "Completion mode")
+
+    def watch_generating(self, generating: bool) -> None:
+        self.refresh_bindings()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_save_session(self) -> None:
+        self.notify("Sessions are not available yet.", severity="warning")
+
+    def action_clear_output(self) -> None:
+        for view in self._response_views():
+            view.start()
+        self.query_one(StatusBar).show_run("")
+
+    def action_copy_response(self) -> None:
+        text = self._response_views()[0].streamed
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text):,} characters")
+
+    # ---------------------------------------------------------------- parameters, prompt, themes
+    @on(ParameterPanel.Changed)
+    def _params_changed(self, event: ParameterPanel.Changed) -> None:
+        self.params = event.params
+        self.query_one("#response-1").display = self.params.num_responses == 2 or self.generating and \
+            self.query_one("#response-1").display
+        if self.generating and self.run_state is not None and (event.name in LIVE_PARAMETERS or event.name == "stop"):
+            self.run_state.handle.set_param(event.name, event.value)
+
+    @on(ParameterPanel.LanguageChanged)
+    def _language_changed(self, event: ParameterPanel.LanguageChanged) -> None:
+        for area in self.query(TextArea):
+            area.language = event.language
+        self._update_prompt_title()
+
+    @on(TextArea.Changed, "#prompt")
+    def _prompt_edited(self) -> None:
+        self.set_timer(0.2, self._update_prompt_title, name="count-tokens")
+
+    def _update_prompt_title(self) -> None:
+        editor = self.query_one(PromptEditor)
+        mode = "fill-in-the-middle (hole: <FILL> or cursor)" if self.fim else "prompt"
+        editor.border_title = f"{mode} · {editor.language or 'text'}"
+        if self.engine is not None:
+            count = self.engine.count_tokens(editor.text)
+            editor.border_subtitle = f"{count:,} / {self.engine.context_window:,} tokens"
+
+    def _apply_syntax_theme(self, theme_name: str) -> None:
+        theme_file = self._theme_files.get(theme_name)
+        dark = self.available_themes[theme_name].dark if theme_name in self.available_themes else True
+        self.syntax_theme = theme_file.syntax if theme_file else ("monokai" if dark else "github_light")
+        for area in self.query(TextArea):
+            area.theme = self.syntax_theme
+
+    def _theme_chosen(self, theme_name: str) -> None:
+        self._apply_syntax_theme(theme_name)
+        if self.config.theme != theme_name:
+            self.config.theme = theme_name
+            save_config(self.config)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from palette_commands(self)
+
+    def _response_views(self) -> list[ResponseView]:
+        return list(self.query(ResponseView))
+
+
+def describe_engine(engine: Any) -> str:
+    loaded = engine.loaded
+    text = loaded.describe()
+    try:
+        import torch
+
+        if loaded.device.type == "cuda":
+            text += f" · {torch.cuda.memory_allocated(loaded.device) / 1e9:.1f} GB GPU memory"
+    except Exception:  # noqa: BLE001 - the memory figure is a nicety
+        pass
+    return text + f" · loaded in {loaded.load_s:.1f} s"
+
+
+def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None,
+               **kwargs: Any) -> PlaygroundApp:
+    """The one factory: the CLI and the snapshot tests build the app the same way."""
+    return PlaygroundApp(options, params, **kwargs)
+
+
+def run_playground(options: LoadOptions, params: SamplingParams, session: Path | None = None) -> int:
+    create_app(options, params, session).run()
+    return 0

@@ -1,0 +1,52 @@
+"""What the workers tell the UI. Past tense: each reports something that has happened."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from playground.engine.options import LoadProgress
+
+if TYPE_CHECKING:
+    from playground.engine.types import GenerationResult
+
+
+class ModelLoadProgressed(Message):
+    def __init__(self, progress: LoadProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+class ModelLoaded(Message):
+    def __init__(self, engine: Any, description: str) -> None:
+        super().__init__()
+        self.engine = engine
+        self.description = description
+
+
+class TokensStreamed(Message):
+    """A frame's worth of generated text: per row, the new text and the new token count."""
+
+    def __init__(self, texts: dict[int, str], tokens: dict[int, int], elapsed_s: float,
+                 first_token_s: float | None) -> None:
+        super().__init__()
+        self.texts = texts
+        self.tokens = tokens
+        self.elapsed_s = elapsed_s
+        self.first_token_s = first_token_s
+
+
+class GenerationFinished(Message):
+    def __init__(self, result: GenerationResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class WorkerFailed(Message):
+    """A worker ended in an error; ``message`` is the one line to show."""
+
+    def __init__(self, group: str, message: str) -> None:
+        super().__init__()
+        self.group = group
+        self.message = message

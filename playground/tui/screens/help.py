@@ -1,0 +1,61 @@
+"""F1: the keys (with their binding ids, for the keymap) and what every parameter does."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+from playground import locations
+from playground.params import PARAMETERS, STOP_HELP
+
+
+def help_markdown(bindings: list[Binding]) -> str:
+    keys = "\n".join(f"| `{b.key}` | {b.description} | `{b.id}` | {b.tooltip} |" for b in bindings if b.id)
+    params = "\n".join(f"| {s.name} | {s.range_text()} | {s.help} |" for s in PARAMETERS.values())
+    return f"""\
+# starcoder-play
+
+StarCoder2 completes code: write the start of a file, a function signature or a docstring,
+then **F5**. Sliders apply to the running generation from the next token on.
+
+## Keys
+
+| key | action | binding id | |
+|---|---|---|---|
+{keys}
+| `ctrl+p` | command palette: presets, themes, FIM, copy, clear | | |
+| `←/→`, `shift+←/→`, `home/end` | move the focused slider (fine, coarse, ends) | | |
+
+Remap keys in `{locations.config_file()}`:
+
+```toml
+[keymap]
+generate = "f5,ctrl+enter"
+```
+
+## Parameters
+
+| name | range | meaning |
+|---|---|---|
+{params}
+| stop | list of strings | {STOP_HELP} |
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; height: 90%; border: thick $primary; background: $surface; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from playground.tui.app import PlaygroundApp
+
+        with VerticalScroll():
+            yield Markdown(help_markdown([b for b in PlaygroundApp.BINDINGS if isinstance(b, Binding)]))

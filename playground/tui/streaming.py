@@ -1,0 +1,51 @@
+"""From engine events (one call per decode step, in the worker thread) to at most one UI
+message per frame: the UI never handles a message per token."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from playground.engine.types import TokenEvent
+from playground.tui.messages import TokensStreamed
+
+FRAME_INTERVAL_S = 1 / 30
+
+
+class StreamBatcher:
+    """Called by the engine with each step's events; posts ``TokensStreamed`` per frame."""
+
+    def __init__(self, post: Callable[[TokensStreamed], object], interval: float = FRAME_INTERVAL_S,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self._post = post
+        self._interval = interval
+        self._clock = clock
+        self._started = clock()
+        self._first_token_s: float | None = None
+        self._last_post = self._started
+        self._texts: dict[int, list[str]] = defaultdict(list)
+        self._tokens: dict[int, int] = defaultdict(int)
+        self.posted = 0
+
+    def __call__(self, events: list[TokenEvent]) -> None:
+        now = self._clock()
+        if self._first_token_s is None and events:
+            self._first_token_s = now - self._started
+        for event in events:
+            self._texts[event.row].append(event.text)
+            if event.token_id >= 0:
+                self._tokens[event.row] += 1
+        if now - self._last_post >= self._interval:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        if not self._texts and not self._tokens:
+            return
+        now = self._clock() if now is None else now
+        texts = {row: "".join(parts) for row, parts in self._texts.items()}
+        self._post(TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s))
+        self._texts.clear()
+        self._tokens.clear()
+        self._last_post = now
+        self.posted += 1

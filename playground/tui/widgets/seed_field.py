@@ -1,0 +1,71 @@
+"""The seed: blank draws a new one per run; the seed actually used can be pinned."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Label
+
+from playground.errors import UserError
+from playground.params import PARAMETERS
+
+
+class SeedField(Horizontal):
+    """A seed box (blank = random) and the seed the last run used."""
+
+    DEFAULT_CSS = """
+    SeedField {
+        height: 3;
+        & > Label { width: 19; padding: 1 1 0 0; }
+        & > Input { width: 1fr; }
+        & > #last-seed { width: auto; padding: 1 0 0 1; color: $text-muted; }
+    }
+    """
+
+    class Changed(Message):
+        def __init__(self, seed: int | None) -> None:
+            super().__init__()
+            self.seed = seed
+
+    def __init__(self, seed: int | None) -> None:
+        super().__init__(id="seed-field")
+        self.seed = seed
+        self.last_used: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("seed").with_tooltip(PARAMETERS["seed"].help)
+        yield Input("" if self.seed is None else str(self.seed), placeholder="random", id="input-seed",
+                    tooltip="Blank: a new random seed each run. Pin the last one with the 'Pin seed' key.")
+        yield Label("", id="last-seed")
+
+    def show_last_used(self, seed: int) -> None:
+        self.last_used = seed
+        self.query_one("#last-seed", Label).update(f"used {seed}")
+
+    def pin_last_used(self) -> bool:
+        if self.last_used is None:
+            return False
+        self.set_seed(self.last_used, notify=True)
+        return True
+
+    def set_seed(self, seed: int | None, *, notify: bool = False) -> None:
+        self.seed = seed
+        self.query_one(Input).value = "" if seed is None else str(seed)
+        if notify:
+            self.post_message(self.Changed(seed))
+
+    @on(Input.Submitted)
+    @on(Input.Blurred)
+    def _typed(self, event: Input.Submitted | Input.Blurred) -> None:
+        event.stop()
+        text = event.value.strip()
+        try:
+            seed = None if text == "" else PARAMETERS["seed"].check(text)
+        except UserError as error:
+            self.app.notify(str(error), title="Invalid seed", severity="error")
+            self.set_seed(self.seed)
+            return
+        if seed != self.seed:
+            self.set_seed(seed, notify=True)  # type: ignore[arg-type]

@@ -1,0 +1,305 @@
+"""The playground driven like a user would, with a real tiny model loaded by the real loader."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from playground.config import load_config
+from playground.engine.options import LoadOptions
+from playground.params import SamplingParams
+from playground.tui.app import create_app, load_engine_with_progress
+from playground.tui.widgets.prompt_editor import PromptEditor
+from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.slider import Slider
+from tests.tui.helpers import scripted_app, wait_for
+
+SIZE = (150, 45)
+
+
+def tiny_app(tiny_model_dir, params=None, **kwargs):
+    return create_app(LoadOptions(model=str(tiny_model_dir), device="cpu"), params, **kwargs)
+
+
+def slowed_loader(seconds_per_step: float = 0.02):
+    """The real loader, with each forward pass slowed, so a test can act mid-stream."""
+    def load(options, progress):
+        engine = load_engine_with_progress(options, progress)
+        engine.model.register_forward_hook(lambda *args: time.sleep(seconds_per_step))
+        return engine
+    return load
+
+
+def test_type_generate_and_see_streamed_text(tiny_model_dir):
+    async def scenario():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=60, seed=3))
+        async with app.run_test(size=SIZE) as pilot:
+            assert isinstance(app.focused, PromptEditor)  # the editor has focus on start
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press(*"def f(x):", "enter")
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: not app.generating and app.run_state.result is not None)
+            result = app.run_state.result
+            view = app.query_one("#response-0", ResponseView)
+            assert view.streamed == result.responses[0].text and len(result.responses[0].token_ids) == 60
+            assert app.run_state.request.prompt == "def f(x):\n"
+            assert f"seed {result.params['seed']}" in str(app.query_one("#run-status").render())
+            assert "tokens" in str(app.query_one(PromptEditor).border_subtitle)
+    asyncio.run(scenario())
+
+
+def test_stop_mid_stream_keeps_the_partial_response(tiny_model_dir):
+    async def scenario():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=None, seed=1), loader=slowed_loader())
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.run_state is not None and sum(app.run_state.tokens.values()) > 5)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.generating)
+            response = app.run_state.result.responses[0]
+            assert response.finish_reason == "cancelled"
+            assert 5 < len(response.token_ids) < app.engine.context_window - 1
+            assert app.query_one("#response-0", ResponseView).streamed == response.text
+            assert "cancelled" in str(app.query_one("#run-status").render())
+    asyncio.run(scenario())
+
+
+def test_slider_by_keyboard_updates_the_parameters():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            slider = app.query_one("#slider-temperature", Slider)
+            slider.focus()
+            await pilot.press("right")
+            assert app.params.temperature == pytest.approx(0.71)
+            await pilot.press("shift+right")
+            assert app.params.temperature == pytest.approx(0.81)
+            await pilot.press("home")
+            assert app.params.temperature == 0.0
+            await pilot.press("end")
+            assert app.params.temperature == 2.0  # the track's end; typed values go up to 100
+            assert app.query_one("#input-temperature").value == "2.0"
+            app.query_one("#slider-max_new_tokens", Slider).focus()
+            await pilot.press("shift+left")
+            assert app.params.max_new_tokens < 512
+    asyncio.run(scenario())
+
+
+def test_slider_by_mouse_click_and_drag():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            slider = app.query_one("#slider-top_p", Slider)
+            await pilot.click(slider, offset=(0, 0))
+            assert app.params.top_p == pytest.approx(0.01)  # top_p may not be 0: the track starts a step above
+            width = slider.content_size.width
+            await pilot.click(slider, offset=(width - 1, 0))
+            assert app.params.top_p == 1.0
+            await pilot.mouse_down(slider, offset=(0, 0))
+            await pilot.hover(slider, offset=(width // 2, 0))
+            await pilot.mouse_up(slider, offset=(width // 2, 0))
+            assert 0.4 < app.params.top_p < 0.6
+    asyncio.run(scenario())
+
+
+def test_typed_exact_values_and_invalid_ones():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            box = app.query_one("#input-temperature")
+            box.focus()
+            box.value = "5"
+            await pilot.press("enter")
+            assert app.params.temperature == 5.0  # beyond the track, still valid
+            assert app.query_one("#slider-temperature", Slider).value == 2.0
+            box.value = "abc"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.params.temperature == 5.0 and box.value == "5.0"
+            assert any("temperature must be between 0 and 100" in n.message for n in app._notifications)
+            top_k = app.query_one("#input-top_k")
+            top_k.focus()
+            top_k.value = "1.5"
+            await pilot.press("enter")
+            assert app.params.top_k == 0
+    asyncio.run(scenario())
+
+
+def test_seed_stops_and_two_responses_from_the_panel():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.run_state.result is not None)
+            await pilot.press("f4")  # pin the seed just used
+            assert app.params.seed == 42 and app.query_one("#input-seed").value == "42"
+            stop_box = app.query_one("#input-stop")
+            stop_box.focus()
+            stop_box.value = "\\n\\n"
+            await pilot.press("enter")
+            assert app.params.stop == ("\n\n",)
+            app.query_one("#stop-items").focus()
+            await pilot.press("down", "delete")
+            assert app.params.stop == ()
+            await pilot.click("#two-responses")
+            assert app.params.num_responses == 2
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: not app.generating and len(app.run_state.result.responses) == 2)
+            assert app.query_one("#response-1").display
+            assert app.query_one("#response-1", ResponseView).streamed == "".join(app.scripted_engine.script)
+    asyncio.run(scenario())
+
+
+def test_live_slider_change_applies_mid_stream_and_is_recorded(tiny_model_dir):
+    async def scenario():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=None, seed=5), loader=slowed_loader())
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.run_state is not None and sum(app.run_state.tokens.values()) > 3)
+            app.query_one("#slider-temperature", Slider).focus()
+            await pilot.press("home")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.generating)
+            changes = app.run_state.result.live_changes
+            assert [(c.name, c.value) for c in changes] == [("temperature", 0.0)]
+            assert 3 < changes[0].at_token < len(app.run_state.result.responses[0].token_ids)
+    asyncio.run(scenario())
+
+
+def test_fill_in_the_middle_round_trip():
+    async def scenario():
+        prompt = "def fib(n):\n<FILL>\n\nprint(fib(10))\n"
+        app = scripted_app(prompt)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f8")
+            assert app.fim
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.run_state.result is not None and not app.generating)
+            request = app.scripted_engine.requests[-1]
+            assert (request.prompt, request.suffix) == ("def fib(n):\n", "\n\nprint(fib(10))\n")
+            view = app.query_one("#response-0", ResponseView)
+            fill = "".join(app.scripted_engine.script)
+            assert view.text == "def fib(n):\n" + fill + "\n\nprint(fib(10))\n"
+            assert view.selected_text == fill  # the fill is highlighted in place
+            await pilot.press("f3")  # continue: the fill goes into the hole
+            editor = app.query_one(PromptEditor)
+            assert editor.text == "def fib(n):\n" + fill + "\n\nprint(fib(10))\n" and not app.fim
+    asyncio.run(scenario())
+
+
+def test_fim_without_a_marker_uses_the_cursor():
+    async def scenario():
+        app = scripted_app("a = 1\nb = 2\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            app.query_one(PromptEditor).move_cursor((1, 0))
+            await pilot.press("f8", "f5")
+            await wait_for(pilot, lambda: app.run_state.result is not None)
+            request = app.scripted_engine.requests[-1]
+            assert (request.prompt, request.suffix) == ("a = 1\n", "b = 2\n")
+    asyncio.run(scenario())
+
+
+def test_load_failure_keeps_the_app_usable_and_offers_the_demo(tmp_path):
+    async def scenario():
+        app = create_app(LoadOptions(model=str(tmp_path / "no-such-model"), device="cpu"))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.query_one("#load-demo").display)
+            status = str(app.query_one("#model-status").render())
+            assert "model not found" in status and "Traceback" not in status
+            await pilot.press(*"x = 1")
+            assert app.query_one(PromptEditor).text == "x = 1"
+            await pilot.press("f5")  # no model: a notice, not a crash
+            assert not app.generating
+            await pilot.click("#load-demo")
+            await wait_for(pilot, lambda: app.engine is not None, timeout=60)
+            assert "demo model" in str(app.query_one("#model-status").render())
+    asyncio.run(scenario())
+
+
+def test_generation_error_is_one_line_in_the_status(tiny_model_dir):
+    async def scenario():
+        app = tiny_app(tiny_model_dir)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            app.query_one(PromptEditor).load_text("x = 1\n" * 200)  # longer than the 160-token context
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: not app.generating)
+            assert "context window is 160" in str(app.query_one("#run-status").render())
+    asyncio.run(scenario())
+
+
+def test_theme_choice_is_remembered_and_drives_syntax_colours():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            app.theme = "starcoder-light"
+            await pilot.pause()
+            assert app.query_one(PromptEditor).theme == "github_light"
+        assert load_config().theme == "starcoder-light"
+        again = scripted_app()
+        async with again.run_test(size=SIZE) as pilot:
+            assert again.theme == "starcoder-light"
+    asyncio.run(scenario())
+
+
+def test_broken_theme_file_is_reported_and_skipped(isolated_dirs):
+    themes = isolated_dirs / "config" / "starcoder-play" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "broken.toml").write_text('name = "broken"\nprimary = "not-a-colour"\n')
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\ndark = false\n')
+
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "mine" in app.available_themes and "broken" not in app.available_themes
+            assert any("broken.toml" in n.message for n in app._notifications)
+    asyncio.run(scenario())
+
+
+def test_user_keymap_remaps_a_binding_by_id(isolated_dirs):
+    config = isolated_dirs / "config" / "starcoder-play" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[keymap]\ngenerate = "f9"\n')
+
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f9")
+            await wait_for(pilot, lambda: app.run_state is not None and app.run_state.result is not None)
+    asyncio.run(scenario())
+
+
+def test_palette_has_presets_and_applying_one_updates_the_panel():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response",
+                    "Theme: starcoder-light"} <= set(titles)
+            command = next(c for c in app.get_system_commands(app.screen) if c.title == "Preset: precise-code")
+            command.callback()
+            await pilot.pause()
+            assert (app.params.temperature, app.params.top_p) == (0.2, 0.95)
+            assert app.query_one("#input-temperature").value == "0.2"
+    asyncio.run(scenario())
+
+
+def test_help_screen_lists_binding_ids():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f1")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "HelpScreen"
+            await pilot.press("escape")
+            assert app.screen.__class__.__name__ != "HelpScreen"
+    asyncio.run(scenario())

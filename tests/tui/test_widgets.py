@@ -1,0 +1,75 @@
+"""Widgets on their own: the slider's arithmetic, windowed highlighting, the stream batcher."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.app import App
+
+from playground.engine.types import TokenEvent
+from playground.tui.streaming import StreamBatcher
+from playground.tui.widgets.response_view import ResponseView, printable
+from playground.tui.widgets.slider import Slider
+from playground.tui.widgets.stop_list import escape, unescape
+
+
+def test_slider_values_stay_in_range_and_on_steps():
+    slider = Slider(0.7, 0, 2, step=0.01)
+    assert slider.validate_value(5) == 2 and slider.validate_value(-1) == 0
+    assert slider.validate_value(0.123456) == 0.12
+    log = Slider(512, 1, 1_000_000, step=1, log_scale=True, integer=True)
+    assert log.value_at(0) == 1 and log.value_at(1) == pytest.approx(1_000_000)
+    assert log.fraction(1000) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        Slider(1, 0, 10, log_scale=True)
+
+
+def test_stop_escapes_round_trip():
+    for text in ["\n\n", "\\n", "a\tb", "plain", "\\"]:
+        assert unescape(escape(text)) == text
+    assert unescape("\\n\\ndef ") == "\n\ndef "
+
+
+def test_control_characters_are_shown_as_pictures_one_for_one():
+    raw = "a\x1b[31mb\x07\tc\n\x7f"
+    shown = printable(raw)
+    assert len(shown) == len(raw) and "\x1b" not in shown and "\x07" not in shown and "\x7f" not in shown
+    assert "\t" in shown and "\n" in shown
+
+
+def test_batcher_posts_at_most_once_per_frame_and_loses_nothing():
+    posted = []
+    now = [0.0]
+    batcher = StreamBatcher(posted.append, interval=1 / 30, clock=lambda: now[0])
+    for step in range(300):  # 300 tokens in 0.3 s of fake time
+        now[0] = step / 1000
+        batcher([TokenEvent(0, step, "x"), TokenEvent(1, step, "y")])
+    batcher.flush()
+    assert 8 <= len(posted) <= 11
+    assert "".join(m.texts[0] for m in posted) == "x" * 300
+    assert sum(m.tokens[1] for m in posted) == 300
+    assert posted[0].first_token_s == 0.0
+
+
+def test_highlighting_covers_the_viewport_and_follows_scrolling():
+    code = "".join(f"def function_{i}(x):\n    return x + {i}\n" for i in range(1500))
+
+    class Host(App):
+        def compose(self):
+            yield ResponseView(0)
+
+    async def scenario():
+        app = Host()
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.query_one(ResponseView)
+            view.start()
+            view.append(code)
+            await pilot.pause()
+            last_row = view.document.line_count - 2
+            assert view._highlights[last_row]  # following the end: the end is highlighted
+            assert not view._highlights[10]  # far above the view: not computed
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause()
+            assert view._highlights[10]
+    asyncio.run(scenario())

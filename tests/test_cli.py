@@ -94,6 +94,18 @@ def test_fim_and_special_token_warning(capsys, tiny_model_dir):
     assert json.loads(out)["prompt_tokens"] > 3
 
 
+def test_two_responses_with_fill_in_the_middle(capsys, tiny_model_dir):
+    code, out, _ = run(capsys, "generate", "--model", str(tiny_model_dir), "--prompt", "def f(x):\n    ",
+                       "--suffix", "\nprint(f(1))\n", "--num-responses", "2", "--json", "--seed", "3",
+                       "--max-new-tokens", "10", "--temperature", "1.0")
+    responses = json.loads(out)["responses"]
+    assert code == 0 and [r["seed"] for r in responses] == [3, 4]
+    assert responses[0]["token_ids"] != responses[1]["token_ids"]
+    code, out, _ = run(capsys, "generate", "--model", str(tiny_model_dir), "--prompt", "x = 1",
+                       "--num-responses", "2", "--seed", "3", "--max-new-tokens", "4")
+    assert code == 0 and "--- response 1 (seed 3" in out and "--- response 2 (seed 4" in out
+
+
 def test_subprocess_reads_stdin_and_never_shows_a_traceback(tiny_model_dir, tmp_path):
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     ok = subprocess.run([sys.executable, "-m", "playground", "generate", "--model", str(tiny_model_dir),

@@ -5,7 +5,6 @@ import threading
 import pytest
 import torch
 
-from playground.engine.engine import Engine
 from playground.engine.handle import GenerationHandle
 from playground.engine.types import GenerationRequest
 from playground.errors import UserError

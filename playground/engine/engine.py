@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+
 
 import torch
 
@@ -140,7 +140,7 @@ class Engine:
             row_params = RowParams.from_params([r.params for r in rows], self.device)
             penalties = PenaltyState.from_prompt(prompt, len(rows), logits.shape[-1])
             while True:
-                for change in handle.take_changes():
+                for change in handle.take_changes() + self._due(request.scheduled, rows):
                     live_changes += self._apply_change(change, rows, row_params)
                 if handle.cancelled:
                     break
@@ -168,6 +168,12 @@ class Engine:
         limit = room if params.max_new_tokens is None else min(params.max_new_tokens, room)
         return _Row(index, params, room, limit, IncrementalDetokenizer(self.tokenizer),
                     StopMatcher(params.stop), prepared.end_ids)
+
+    @staticmethod
+    def _due(scheduled: Sequence[LiveChange], rows: Sequence[_Row]) -> list[ParamChange]:
+        """Recorded changes that fall on this step: a replay applies them at the same token."""
+        return [ParamChange(c.name, c.value, c.row) for c in scheduled
+                if c.row < len(rows) and rows[c.row].finish_reason is None and c.at_token == len(rows[c.row].token_ids)]
 
     def _apply_change(self, change: ParamChange, rows: Sequence[_Row], row_params: RowParams) -> list[LiveChange]:
         targets = [r for r in rows if r.finish_reason is None and change.row in (None, r.index)]

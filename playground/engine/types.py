@@ -11,17 +11,29 @@ FinishReason = Literal["eos_token", "stop_sequence", "length", "cancelled"]
 
 
 @dataclass(frozen=True)
+class LiveChange:
+    """A parameter change applied mid-generation: from token ``at_token`` of ``row`` on."""
+
+    row: int
+    at_token: int
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """A prompt (the prefix, in FIM mode) and the parameters to complete it with.
 
     ``columns`` gives each response row its own parameters (an unlinked A/B comparison);
-    None means every row uses ``params`` and draws its own sample.
+    None means every row uses ``params`` and draws its own sample. ``scheduled`` replays
+    recorded live changes at the tokens where they happened.
     """
 
     prompt: str
     params: SamplingParams = field(default_factory=SamplingParams)
     suffix: str | None = None
     columns: tuple[SamplingParams, ...] | None = None
+    scheduled: tuple[LiveChange, ...] = ()
 
     @property
     def is_fim(self) -> bool:
@@ -40,16 +52,6 @@ class TokenEvent:
     row: int
     token_id: int
     text: str
-
-
-@dataclass(frozen=True)
-class LiveChange:
-    """A parameter change applied mid-generation: from token ``at_token`` of ``row`` on."""
-
-    row: int
-    at_token: int
-    name: str
-    value: Any
 
 
 @dataclass

@@ -22,15 +22,19 @@ from textual.widgets import Button, Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from playground.config import AppConfig, load_config, save_config
+from playground.presets import available_presets
+from playground.sessions import RunRecord, Session
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.engine.types import GenerationRequest
 from playground.errors import UserError
 from playground.params import LIVE_PARAMETERS, SamplingParams
 from playground.themes import DEFAULT_THEME, available_themes
-from playground.tui.commands import palette_commands
+from playground.tui.columns import column_titles, first_divergence
+from playground.tui.commands import apply_preset, palette_commands
 from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
 from playground.tui.runs import RunState, describe_finished, describe_streaming
 from playground.tui.screens.help import HelpScreen
+from playground.tui.session_actions import SessionActions
 from playground.tui.streaming import StreamBatcher
 from playground.tui.widgets.param_panel import ParameterPanel
 from playground.tui.widgets.prompt_editor import PromptEditor
@@ -57,7 +61,7 @@ def describe_error(error: BaseException) -> str:
     return f"internal error: {type(error).__name__}: {first_line}"
 
 
-class PlaygroundApp(App[None]):
+class PlaygroundApp(SessionActions, App[None]):
     """StarCoder2 in a terminal: write code, set every sampling knob, watch it complete."""
 
     CSS_PATH = "app.tcss"
@@ -70,6 +74,7 @@ class PlaygroundApp(App[None]):
         Binding("f4", "pin_seed", "Pin seed", id="pin-seed", tooltip="Reuse the last run's seed"),
         Binding("f8", "toggle_fim", "FIM", id="toggle-fim", tooltip="Fill-in-the-middle at <FILL> or the cursor"),
         Binding("ctrl+s", "save_session", "Save", id="save-session", tooltip="Save this session"),
+        Binding("f2", "sessions", "Sessions", id="sessions", tooltip="Saved and recent sessions"),
         Binding("f1", "help", "Help", id="help", tooltip="Keys and parameters"),
     ]
 
@@ -81,10 +86,17 @@ class PlaygroundApp(App[None]):
 
     def __init__(self, options: LoadOptions, params: SamplingParams | None = None, *,
                  loader: Loader = load_engine_with_progress, config: AppConfig | None = None,
-                 prompt: str = "") -> None:
+                 prompt: str = "", session: Path | None = None) -> None:
         super().__init__()
         self.options = options
         self.params = params or SamplingParams()
+        self.params_b = self.params  # column B's parameters, once the columns are unlinked
+        self.linked = True
+        self.editing = 0  # the column the panel edits
+        self.session = Session(prompt=prompt, params=self.params.to_dict())
+        self.session_path: Path | None = None
+        self._session_to_open = session
+        self._replaying: RunRecord | None = None
         self.loader = loader
         self.config = config or load_config()
         self.engine: Any = None
@@ -105,7 +117,9 @@ class PlaygroundApp(App[None]):
                 with Horizontal(id="responses"):
                     yield ResponseView(0)
                     yield ResponseView(1)
-            yield ParameterPanel(self.params)
+            presets, _problems = available_presets()
+            yield ParameterPanel(self.params, presets=[
+                (f"{p.name}: {p.description}" if p.description else p.name, p.name) for p in presets.values()])
         yield StatusBar()
         yield Footer()
 
@@ -119,6 +133,8 @@ class PlaygroundApp(App[None]):
         for problem in self._theme_problems + ([self.config.problem] if self.config.problem else []):
             self.notify(problem, severity="warning", timeout=8)
         self._update_prompt_title()
+        if self._session_to_open is not None:
+            self.open_session(self._session_to_open)
         # Load after the first frame is on screen: importing torch must not delay it.
         self.call_after_refresh(self.load_model, self.options)
 
@@ -161,27 +177,36 @@ class PlaygroundApp(App[None]):
 
     # ---------------------------------------------------------------- generation
     def action_generate(self) -> None:
+        self.start_generation(self._build_request())
+
+    def start_generation(self, request: GenerationRequest, replaying: RunRecord | None = None) -> None:
         if self.generating:
             return
         if self.engine is None:
             self.notify("No model is loaded yet (see the status line).", severity="warning")
             return
-        request, before, after = self._build_request()
-        views = self._response_views()
-        for index, view in enumerate(views):
-            view.display = index < len(request.row_params())
+        before, after = (request.prompt, request.suffix) if request.suffix is not None else ("", "")
+        rows = len(request.row_params())
+        for index, view in enumerate(self._response_views()):
+            view.display = index < rows
             view.start(before, after)
+            view.remove_class("-diverged")
+        self._show_column_titles()
         self.run_state = RunState(request=request)
+        self._replaying = replaying
         self.generating = True
-        self.query_one(StatusBar).show_run("prefilling…")
+        self.query_one(StatusBar).show_run("replaying…" if replaying else "prefilling…")
         self._generate(self.engine, request, self.run_state.handle)
 
-    def _build_request(self) -> tuple[GenerationRequest, str, str]:
+    def _build_request(self) -> GenerationRequest:
         editor = self.query_one(PromptEditor)
+        columns = None
+        if self.params.num_responses == 2 and not self.linked:
+            columns = (self.params, self.params_b)
         if self.fim:
             prefix, suffix = editor.split_at_hole()
-            return GenerationRequest(prefix, self.params, suffix=suffix), prefix, suffix
-        return GenerationRequest(editor.text, self.params), "", ""
+            return GenerationRequest(prefix, self.params, suffix=suffix, columns=columns)
+        return GenerationRequest(editor.text, self.params, columns=columns)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="generate")
     def _generate(self, engine: Any, request: Any, handle: Any) -> None:
@@ -201,16 +226,39 @@ class PlaygroundApp(App[None]):
     def on_generation_finished(self, message: GenerationFinished) -> None:
         result = message.result
         self.generating = False
-        if self.run_state is not None:
-            self.run_state.result = result
-        self.query_one(StatusBar).show_run(describe_finished(result))
+        run = self.run_state
+        if run is None:
+            return
+        run.result = result
+        summary = describe_finished(result)
+        if self._replaying is not None:
+            summary = self.check_replay(self._replaying, result) + " · " + summary
+            self.notify(summary.split(" · ")[0], title="Replay")
+        else:
+            self.record_run(run.request, result, run.started_at)
+        self.query_one(StatusBar).show_run(summary)
         self.query_one("#seed-field").show_last_used(result.params["seed"])
-        for view, response in zip(self._response_views(), result.responses):
-            view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason}"
+        views = self._response_views()
+        for view, response in zip(views, result.responses):
+            view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason} · seed {response.seed}"
             if self.fim:
                 view.highlight_fill()
+        if len(result.responses) == 2:
+            self._mark_divergence(result, views)
         for warning in result.warnings:
             self.notify(warning, severity="warning", timeout=8)
+
+    def _mark_divergence(self, result: Any, views: list[ResponseView]) -> None:
+        at = first_divergence(result.responses[0].token_ids, result.responses[1].token_ids)
+        if at is None:
+            for view in views:
+                view.border_subtitle += " · identical"
+            return
+        for row, view in enumerate(views[:2]):
+            chars = self.run_state.token_chars[row]
+            start = self.run_state.char_offset(row, at)
+            length = chars[at] if at < len(chars) else 0
+            view.mark_divergence(start, max(length, 1), at)
 
     def action_stop(self) -> None:
         if self.run_state is not None and self.generating:
@@ -221,18 +269,31 @@ class PlaygroundApp(App[None]):
             return self.generating  # otherwise escape goes on to the focused widget
         return True
 
-    def action_continue(self) -> None:
+    def action_continue(self, column: int = 0) -> None:
+        """Append a response to the prompt (or put a fill into its hole) and generate on."""
+        if self.action_keep(column, "prompt"):
+            self.action_generate()
+
+    def action_keep(self, column: int, how: str) -> bool:
+        """Keep one column: ``copy`` it, make it the ``prompt``."""
         if self.generating or self.run_state is None or self.run_state.result is None:
-            return
-        response = self.run_state.result.responses[0]
+            return False
+        responses = self.run_state.result.responses
+        if column >= len(responses):
+            return False
+        text = responses[column].text
+        if how == "copy":
+            self.copy_to_clipboard(text)
+            self.notify(f"Copied response {column + 1} ({len(text):,} characters)")
+            return True
         editor = self.query_one(PromptEditor)
         if self.run_state.request.is_fim:
-            editor.insert_fill(response.text)
+            editor.insert_fill(text)
             self.fim = False
         else:
+            editor.load_text(self.run_state.request.prompt + text)
             editor.move_cursor(editor.document.end)
-            editor.insert(response.text)
-        self.action_generate()
+        return True
 
     def action_pin_seed(self) -> None:
         if not self.query_one("#seed-field").pin_last_used():
@@ -251,27 +312,51 @@ class PlaygroundApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def action_save_session(self) -> None:
-        self.notify("Sessions are not available yet.", severity="warning")
-
     def action_clear_output(self) -> None:
         for view in self._response_views():
             view.start()
         self.query_one(StatusBar).show_run("")
 
-    def action_copy_response(self) -> None:
-        text = self._response_views()[0].streamed
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text):,} characters")
-
     # ---------------------------------------------------------------- parameters, prompt, themes
     @on(ParameterPanel.Changed)
     def _params_changed(self, event: ParameterPanel.Changed) -> None:
-        self.params = event.params
-        self.query_one("#response-1").display = self.params.num_responses == 2 or self.generating and \
-            self.query_one("#response-1").display
+        if self.linked or self.editing == 0:
+            self.params = event.params
+        if self.linked or self.editing == 1:
+            self.params_b = event.params
+        if event.name == "num_responses":  # one setting for both columns
+            self.params = self.params.replace(num_responses=event.value)
+            self.params_b = self.params_b.replace(num_responses=event.value)
+            if not self.generating:
+                self.query_one("#response-1").display = event.value == 2
+        self._show_column_titles()
         if self.generating and self.run_state is not None and (event.name in LIVE_PARAMETERS or event.name == "stop"):
-            self.run_state.handle.set_param(event.name, event.value)
+            row = None if self.linked else self.editing
+            self.run_state.handle.set_param(event.name, event.value, row)
+
+    @on(ParameterPanel.ColumnsChanged)
+    def _columns_changed(self, event: ParameterPanel.ColumnsChanged) -> None:
+        if event.linked and not self.linked:
+            self.params_b = self.params
+        self.linked, self.editing = event.linked, event.editing
+        panel = self.query_one(ParameterPanel)
+        panel.set_params(self.params if self.editing == 0 else self.params_b)
+        self._show_column_titles()
+
+    @on(ParameterPanel.PresetChosen)
+    def _preset_chosen(self, event: ParameterPanel.PresetChosen) -> None:
+        presets, _problems = available_presets()
+        if event.name in presets:
+            apply_preset(self, presets[event.name])
+
+    def _show_column_titles(self) -> None:
+        titles = column_titles(self.params, self.params_b, self.linked)
+        views = self._response_views()
+        if self.params.num_responses == 1 and self.linked:
+            views[0].border_title = "response"
+            return
+        for view, title in zip(views, titles):
+            view.border_title = title
 
     @on(ParameterPanel.LanguageChanged)
     def _language_changed(self, event: ParameterPanel.LanguageChanged) -> None:
@@ -328,7 +413,7 @@ def describe_engine(engine: Any) -> str:
 def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None,
                **kwargs: Any) -> PlaygroundApp:
     """The one factory: the CLI and the snapshot tests build the app the same way."""
-    return PlaygroundApp(options, params, **kwargs)
+    return PlaygroundApp(options, params, session=session, **kwargs)
 
 
 def run_playground(options: LoadOptions, params: SamplingParams, session: Path | None = None) -> int:

@@ -26,13 +26,15 @@ class ModelLoaded(Message):
 
 
 class TokensStreamed(Message):
-    """A frame's worth of generated text: per row, the new text and the new token count."""
+    """A frame's worth of generated text: per row, the new text, the new token count, and the
+    number of characters each new token added (to find a token on screen)."""
 
     def __init__(self, texts: dict[int, str], tokens: dict[int, int], elapsed_s: float,
-                 first_token_s: float | None) -> None:
+                 first_token_s: float | None, token_chars: dict[int, list[int]] | None = None) -> None:
         super().__init__()
         self.texts = texts
         self.tokens = tokens
+        self.token_chars = token_chars or {}
         self.elapsed_s = elapsed_s
         self.first_token_s = first_token_s
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from playground.engine.handle import GenerationHandle
 from playground.engine.types import GenerationRequest, GenerationResult
+from playground.sessions import now_iso
 from playground.tui.messages import TokensStreamed
 
 
@@ -18,12 +19,20 @@ class RunState:
     elapsed_s: float = 0.0
     first_token_s: float | None = None
     result: GenerationResult | None = None
+    token_chars: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    started_at: str = field(default_factory=now_iso)
 
     def absorb(self, message: TokensStreamed) -> None:
         for row, count in message.tokens.items():
             self.tokens[row] += count
+        for row, chars in message.token_chars.items():
+            self.token_chars[row].extend(chars)
         self.elapsed_s = message.elapsed_s
         self.first_token_s = message.first_token_s
+
+    def char_offset(self, row: int, token_index: int) -> int:
+        """Where token ``token_index`` of ``row`` starts in the streamed text."""
+        return sum(self.token_chars[row][:token_index])
 
     @property
     def live_rate(self) -> float:

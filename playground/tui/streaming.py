@@ -26,6 +26,7 @@ class StreamBatcher:
         self._last_post = self._started
         self._texts: dict[int, list[str]] = defaultdict(list)
         self._tokens: dict[int, int] = defaultdict(int)
+        self._token_chars: dict[int, list[int]] = defaultdict(list)
         self.posted = 0
 
     def __call__(self, events: list[TokenEvent]) -> None:
@@ -36,6 +37,9 @@ class StreamBatcher:
             self._texts[event.row].append(event.text)
             if event.token_id >= 0:
                 self._tokens[event.row] += 1
+                self._token_chars[event.row].append(len(event.text))
+            elif self._token_chars[event.row]:  # a flush at cancel belongs to the last token
+                self._token_chars[event.row][-1] += len(event.text)
         if now - self._last_post >= self._interval:
             self.flush(now)
 
@@ -44,8 +48,10 @@ class StreamBatcher:
             return
         now = self._clock() if now is None else now
         texts = {row: "".join(parts) for row, parts in self._texts.items()}
-        self._post(TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s))
+        self._post(TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s,
+                                  dict(self._token_chars)))
         self._texts.clear()
         self._tokens.clear()
+        self._token_chars = defaultdict(list)
         self._last_post = now
         self.posted += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -63,5 +62,6 @@ def scripted_app(prompt: str = "", params: SamplingParams | None = None, **kwarg
     return app
 
 
-def run_async(coroutine):
-    return asyncio.run(coroutine)
+def tiny_app(tiny_model_dir, params: SamplingParams | None = None, **kwargs):
+    """The playground on a tiny model from the test fixtures, through the real loader."""
+    return create_app(LoadOptions(model=str(tiny_model_dir), device="cpu"), params, **kwargs)

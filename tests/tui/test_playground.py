@@ -14,13 +14,9 @@ from playground.tui.app import create_app, load_engine_with_progress
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.slider import Slider
-from tests.tui.helpers import scripted_app, wait_for
+from tests.tui.helpers import scripted_app, tiny_app, wait_for
 
 SIZE = (150, 45)
-
-
-def tiny_app(tiny_model_dir, params=None, **kwargs):
-    return create_app(LoadOptions(model=str(tiny_model_dir), device="cpu"), params, **kwargs)
 
 
 def slowed_loader(seconds_per_step: float = 0.02):
@@ -283,7 +279,8 @@ def test_palette_has_presets_and_applying_one_updates_the_panel():
         app = scripted_app()
         async with app.run_test(size=SIZE) as pilot:
             titles = [c.title for c in app.get_system_commands(app.screen)]
-            assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response",
+            assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response 1", "Copy response 2",
+                    "Save session", "Sessions", "Replay last run", "Export session to Markdown",
                     "Theme: starcoder-light"} <= set(titles)
             command = next(c for c in app.get_system_commands(app.screen) if c.title == "Preset: precise-code")
             command.callback()

@@ -6,26 +6,34 @@ Update after an intended visual change with: pytest tests/tui/test_snapshots.py 
 from __future__ import annotations
 
 from playground.engine.options import LoadOptions
-from playground.engine.types import GenerationRequest
+from playground.engine.types import GenerationRequest, GenerationResult, ResponseResult, Timings, TokenEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.tui.app import create_app
 from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
-from tests.tui.helpers import scripted_app, wait_for
+from tests.tui.helpers import ScriptedEngine, scripted_app, wait_for
 
 SIZE = (130, 40)
 PROMPT = "def fib(n):\n"
 
 
+def steady(app) -> None:
+    """Blinking cursors make a capture depend on its timing: hold them still."""
+    for widget in app.screen.query("TextArea, Input"):
+        widget.cursor_blink = False
+
+
 async def loaded(pilot):
     await wait_for(pilot, lambda: pilot.app.engine is not None)
+    steady(pilot.app)
 
 
 async def finished(pilot):
     await loaded(pilot)
     await pilot.press("f5")
     await wait_for(pilot, lambda: pilot.app.run_state.result is not None and not pilot.app.generating)
+    steady(pilot.app)
 
 
 def test_empty(snap_compare):
@@ -40,6 +48,7 @@ def test_streaming(snap_compare):
         app.generating = True
         app.on_tokens_streamed(TokensStreamed({0: "    if n < 2:\n        return n\n"}, {0: 9}, 0.4, 0.08))
         await pilot.pause()
+        steady(app)
 
     assert snap_compare(scripted_app(PROMPT), terminal_size=SIZE, run_before=streaming)
 
@@ -59,6 +68,7 @@ def test_load_error(snap_compare):
 
     async def failed(pilot):
         await wait_for(pilot, lambda: pilot.app.query_one("#load-demo").display)
+        steady(pilot.app)
 
     app = create_app(LoadOptions(model="/models/missing"), loader=fail)
     assert snap_compare(app, terminal_size=SIZE, run_before=failed)
@@ -70,3 +80,56 @@ def test_light_theme(snap_compare):
         await finished(pilot)
 
     assert snap_compare(scripted_app(PROMPT, SamplingParams.make(seed=42)), terminal_size=SIZE, run_before=light)
+
+
+class DivergingEngine(ScriptedEngine):
+    """Two rows that share two tokens, then differ."""
+
+    def generate(self, request, on_event=None, handle=None):
+        rows = [["    if n < 2:\n", "        return n\n", "    return fib(n - 1) + fib(n - 2)\n"],
+                ["    if n < 2:\n", "        return n\n", "    a, b = 0, 1\n", "    for _ in range(n):\n"]]
+        for step in range(4):
+            events = [TokenEvent(r, 100 + step + 10 * r * (step >= 2), rows[r][step])
+                      for r in range(2) if step < len(rows[r])]
+            on_event(events)
+        responses = [ResponseResult(r, "".join(rows[r]), [100 + s + 10 * r * (s >= 2) for s in range(len(rows[r]))],
+                                    "eos_token", 42, p.to_dict()) for r, p in enumerate(request.row_params())]
+        params = request.params.replace(seed=42).to_dict()
+        return GenerationResult("scripted-model", 9, params, responses, Timings(0.5, 0.085, 31.5, 0.2))
+
+
+def test_unlinked_columns_with_divergence(snap_compare):
+    engine = DivergingEngine()
+    app = create_app(LoadOptions(model="scripted-model"), SamplingParams.make(seed=42, num_responses=2),
+                     loader=lambda options, progress: engine, prompt=PROMPT)
+
+    async def compare(pilot):
+        await loaded(pilot)
+        await pilot.click("#link-columns")
+        pilot.app.query_one("#slider-temperature").focus()
+        await pilot.press("home")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: pilot.app.run_state.result is not None and not pilot.app.generating)
+        steady(pilot.app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=compare)
+
+
+def test_sessions_screen(snap_compare):
+    from playground.sessions import Session, named_path, save_session
+
+    for name, prompt in (("fibonacci", "def fib(n):\n"), ("quicksort", "function quickSort(items) {\n")):
+        session = Session(prompt=prompt, model={"id": "bigcode/starcoder2-15b"}, name=name)
+        session.created_at = session.updated_at = "2026-11-25T10:00:00+00:00"
+        save_session(session, named_path(name))
+        # save_session stamps the time: pin it again for a stable snapshot
+        path = named_path(name)
+        path.write_text(path.read_text().replace(session.updated_at, "2026-11-25T10:00:00+00:00"))
+
+    async def sessions(pilot):
+        await loaded(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        steady(pilot.app)
+
+    assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=sessions)

@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Label, Select, Switch
+from textual.widgets import Label, RadioButton, RadioSet, Select, Switch
 
 from playground.params import PARAMETERS, SamplingParams
 from playground.tui.widgets.param_control import ParamControl
@@ -31,7 +31,8 @@ class ParameterPanel(VerticalScroll):
         & > * { background: $surface; }
         & .row { height: 3; }
         & .row > Label { width: 19; padding: 1 1 0 0; }
-        & #language { width: 1fr; }
+        & #language, & #preset { width: 1fr; }
+        & #edit-column { layout: horizontal; height: 3; border: none; background: $surface; }
     }
     """
 
@@ -44,17 +45,35 @@ class ParameterPanel(VerticalScroll):
             self.name = name
             self.value = value
 
+    class PresetChosen(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class ColumnsChanged(Message):
+        """Linked columns share parameters; unlinked, the panel edits column ``editing``."""
+
+        def __init__(self, linked: bool, editing: int) -> None:
+            super().__init__()
+            self.linked = linked
+            self.editing = editing
+
     class LanguageChanged(Message):
         def __init__(self, language: str) -> None:
             super().__init__()
             self.language = language
 
-    def __init__(self, params: SamplingParams, language: str = "python") -> None:
+    def __init__(self, params: SamplingParams, language: str = "python",
+                 presets: list[tuple[str, str]] | None = None) -> None:
         super().__init__(id="parameters")
         self.params = params
         self.language = language
+        self.presets = presets or []
 
     def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Label("preset")
+            yield Select(self.presets, prompt="apply a preset…", id="preset", allow_blank=True)
         with Horizontal(classes="row"):
             yield Label("language")
             yield Select([(name, name) for name in LANGUAGES], value=self.language, allow_blank=False, id="language")
@@ -64,6 +83,14 @@ class ParameterPanel(VerticalScroll):
         with Horizontal(classes="row"):
             yield Label("two responses").with_tooltip(PARAMETERS["num_responses"].help)
             yield Switch(self.params.num_responses == 2, id="two-responses")
+        with Horizontal(classes="row two-only", id="columns-row"):
+            yield Label("link columns").with_tooltip(
+                "Linked: both columns use these parameters and draw different samples. Unlinked: each column "
+                "has its own parameters and both share the seed, for an A/B of one knob.")
+            yield Switch(True, id="link-columns")
+            with RadioSet(id="edit-column"):
+                yield RadioButton("edit A", value=True)
+                yield RadioButton("edit B")
         yield StopList(self.params.stop)
 
     def set_params(self, params: SamplingParams) -> None:
@@ -75,6 +102,7 @@ class ParameterPanel(VerticalScroll):
         with self.query_one("#two-responses", Switch).prevent(Switch.Changed):
             self.query_one("#two-responses", Switch).value = params.num_responses == 2
         self.query_one(StopList).set_stops(params.stop)
+        self._show_column_controls()
         self.post_message(self.Changed(params, "*", None))
 
     def _update(self, name: str, value: object) -> None:
@@ -96,10 +124,49 @@ class ParameterPanel(VerticalScroll):
         event.stop()
         self._update("stop", event.stops)
 
+    def on_mount(self) -> None:
+        self._show_column_controls()
+
+    def _show_column_controls(self) -> None:
+        two = self.params.num_responses == 2
+        self.query_one("#columns-row").display = two
+        self.query_one("#edit-column").display = two and not self.query_one("#link-columns", Switch).value
+
+    @property
+    def linked(self) -> bool:
+        return self.query_one("#link-columns", Switch).value
+
+    @property
+    def editing(self) -> int:
+        index = self.query_one("#edit-column", RadioSet).pressed_index
+        return 0 if self.linked or index < 0 else index
+
     @on(Switch.Changed, "#two-responses")
     def _responses(self, event: Switch.Changed) -> None:
         event.stop()
         self._update("num_responses", 2 if event.value else 1)
+        self._show_column_controls()
+
+    @on(Switch.Changed, "#link-columns")
+    def _link(self, event: Switch.Changed) -> None:
+        event.stop()
+        if event.value:
+            self.query_one("#edit-column", RadioSet).query(RadioButton).first().value = True
+        self._show_column_controls()
+        self.post_message(self.ColumnsChanged(self.linked, self.editing))
+
+    @on(RadioSet.Changed, "#edit-column")
+    def _edit_column(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        self.post_message(self.ColumnsChanged(self.linked, self.editing))
+
+    @on(Select.Changed, "#preset")
+    def _preset(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is not Select.BLANK:
+            self.post_message(self.PresetChosen(str(event.value)))
+            with event.select.prevent(Select.Changed):
+                event.select.clear()
 
     @on(Select.Changed, "#language")
     def _language(self, event: Select.Changed) -> None:

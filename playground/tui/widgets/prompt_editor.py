@@ -15,6 +15,8 @@ class PromptEditor(WindowedHighlighting):
     PromptEditor {
         height: 1fr;
         border: tall $panel;
+        border-title-color: $text-accent;
+        border-subtitle-color: $text-muted;
         &:focus { border: tall $primary; }
     }
     """

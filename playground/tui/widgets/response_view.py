@@ -68,6 +68,14 @@ class ResponseView(WindowedHighlighting):
             return Offset()
         return super().scroll_cursor_visible(center, animate)
 
+    def mark_divergence(self, start: int, length: int, token_index: int) -> None:
+        """Highlight the first token that differs from the other column."""
+        self.add_class("-diverged")
+        self.border_subtitle = f"diverges at token {token_index} · " + str(self.border_subtitle or "")
+        end = min(start + length, len(self.streamed))
+        self.selection = Selection(self.document.get_location_from_index(self.fill_start + start),
+                                   self.document.get_location_from_index(self.fill_start + end))
+
     def highlight_fill(self) -> None:
         start = self.document.get_location_from_index(self.fill_start)
         end = self.document.get_location_from_index(self.fill_start + len(self.streamed))

@@ -1,0 +1,57 @@
+"""A small modal that asks for a name (save as, rename, save preset) or a yes/no."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+
+class NamePrompt(ModalScreen[str | None]):
+    """Enter submits the name; escape cancels (returns None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
+    DEFAULT_CSS = """
+    NamePrompt { align: center middle; }
+    NamePrompt > Vertical { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    NamePrompt Label { margin-bottom: 1; }
+    """
+
+    def __init__(self, question: str, default: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Input(self.default, id="name-input", select_on_focus=True)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+
+class Confirm(ModalScreen[bool]):
+    """y confirms, n or escape declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "dismiss(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "dismiss(False)", "No", id="confirm.no"),
+    ]
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    Confirm > Label { width: 70; border: thick $error; background: $surface; padding: 1 2; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"{self.question}  [b]y[/b]/[b]n[/b]")

@@ -1,0 +1,199 @@
+"""Side by side, saving, reopening, replaying and the sessions screen, in the playground."""
+
+from __future__ import annotations
+
+import asyncio
+
+from playground import locations
+from playground.params import SamplingParams
+from playground.sessions import load_session
+from playground.tui.widgets.prompt_editor import PromptEditor
+from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.slider import Slider
+from tests.tui.helpers import scripted_app, tiny_app, wait_for
+
+SIZE = (150, 45)
+PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
+
+
+async def generate(pilot):
+    app = pilot.app
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: app.run_state is not None and app.run_state.result is not None and not app.generating)
+    return app.run_state.result
+
+
+def test_linked_columns_stream_side_by_side_with_different_samples(tiny_model_dir):
+    async def scenario():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(num_responses=2, seed=4, max_new_tokens=30, temperature=1.2),
+                       prompt=PROMPT)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            result = await generate(pilot)
+            first, second = app.query(ResponseView)
+            assert first.display and second.display and first.region.y == second.region.y  # side by side
+            assert first.streamed == result.responses[0].text and second.streamed == result.responses[1].text
+            assert [r.seed for r in result.responses] == [4, 5]
+            at = next(i for i, (a, b) in enumerate(zip(*(r.token_ids for r in result.responses))) if a != b)
+            assert first.has_class("-diverged") and second.has_class("-diverged")
+            assert f"diverges at token {at}" in str(first.border_subtitle)
+            chars = app.run_state.token_chars[0]
+            start = sum(chars[:at])
+            # a token that is half of a character shows nothing itself: the mark covers the character
+            assert first.selected_text == first.streamed[start: start + max(chars[at], 1)]
+    asyncio.run(scenario())
+
+
+def test_unlinked_columns_run_an_ab_of_one_knob_with_the_same_seed(tiny_model_dir):
+    async def scenario():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(num_responses=2, seed=11, max_new_tokens=20), prompt=PROMPT)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.click("#link-columns")
+            assert not app.linked and app.query_one("#edit-column").display
+            app.query_one("#slider-temperature", Slider).focus()
+            await pilot.press("home")  # column A: temperature 0
+            await pilot.click("#edit-column RadioButton:last-of-type")
+            assert app.editing == 1 and app.query_one("#input-temperature").value == "0.7"
+            box = app.query_one("#input-temperature")
+            box.focus()
+            box.value = "1.5"
+            await pilot.press("enter")
+            assert (app.params.temperature, app.params_b.temperature) == (0.0, 1.5)
+            titles = [str(v.border_title) for v in app.query(ResponseView)]
+            assert titles == ["A · temperature 0.0", "B · temperature 1.5"]
+            result = await generate(pilot)
+            assert [r.seed for r in result.responses] == [11, 11]
+            greedy = app.engine.generate(app.run_state.request.__class__(PROMPT, SamplingParams.make(temperature=0, max_new_tokens=20)))
+            assert result.responses[0].token_ids == greedy.responses[0].token_ids
+            assert result.params["columns"][1]["temperature"] == 1.5
+    asyncio.run(scenario())
+
+
+def test_keep_a_column_copy_make_prompt_continue():
+    async def scenario():
+        app = scripted_app("def fib(n):\n", SamplingParams.make(num_responses=2))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await generate(pilot)
+            fill = "".join(app.scripted_engine.script)
+            assert app.action_keep(1, "copy") and app.clipboard == fill
+            assert app.action_keep(1, "prompt")
+            assert app.query_one(PromptEditor).text == "def fib(n):\n" + fill
+            app.action_continue(1)
+            await wait_for(pilot, lambda: not app.generating)
+            assert app.scripted_engine.requests[-1].prompt == "def fib(n):\n" + fill
+    asyncio.run(scenario())
+
+
+def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
+    async def first_session():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=25, temperature=1.1), prompt=PROMPT)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            result = await generate(pilot)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            app.screen.query_one("#name-input").value = "my fib"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.session_path == locations.sessions_dir() / "my fib.json"
+            return result
+
+    result = asyncio.run(first_session())
+    saved = load_session(locations.sessions_dir() / "my fib.json")
+    assert saved.name == "my fib" and saved.runs[0].responses[0]["token_ids"] == result.responses[0].token_ids
+    assert saved.model["id"] == str(tiny_model_dir) and saved.model["device"] == "cpu"
+    assert len(list(locations.history_dir().glob("*.json"))) == 1  # every run is autosaved
+
+    async def reopen():
+        app = tiny_app(tiny_model_dir, session=locations.sessions_dir() / "my fib.json")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            assert app.query_one(PromptEditor).text == PROMPT
+            assert app.query_one("#response-0", ResponseView).streamed == result.responses[0].text
+            assert app.params.temperature == 1.1
+            app.action_replay()
+            await wait_for(pilot, lambda: app.run_state is not None and app.run_state.result is not None
+                           and not app.generating)
+            status = str(app.query_one("#run-status").render())
+            assert "✓ replay identical to the saved run (25 tokens)" in status
+            assert app.run_state.result.responses[0].token_ids == result.responses[0].token_ids
+    asyncio.run(reopen())
+
+
+def test_sessions_screen_search_rename_delete_open():
+    async def scenario():
+        app = scripted_app("import os\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await generate(pilot)
+            app.session_path = None
+            app._save_as("alpha")
+            app.query_one(PromptEditor).load_text("SELECT 1;\n")
+            app.session = app.session.__class__(prompt="SELECT 1;\n")
+            app.session_path = None
+            await generate(pilot)
+            await pilot.press("f2")
+            await pilot.pause()
+            table = app.screen.query_one("#session-table")
+            assert table.row_count == 3  # alpha (saved) and two recent histories
+            await pilot.press(*"alpha")
+            await pilot.pause()
+            assert table.row_count == 1
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            app.screen.query_one("#name-input").value = "beta"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert (locations.sessions_dir() / "beta.json").exists()
+            assert not (locations.sessions_dir() / "alpha.json").exists()
+            await pilot.press(*["backspace"] * 5)
+            await pilot.pause()
+            await pilot.press("down", "up")  # arrows move the list while the search box has focus
+            await pilot.press("enter")  # open the first row: the saved session
+            await pilot.pause()
+            assert app.query_one(PromptEditor).text == "import os\n"
+            await pilot.press("f2")
+            await pilot.pause()
+            await pilot.press("ctrl+d", "y")
+            await pilot.pause()
+            assert not (locations.sessions_dir() / "beta.json").exists()
+    asyncio.run(scenario())
+
+
+def test_corrupt_session_file_is_reported_and_the_app_keeps_running(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "starcoder-play-session", "schema_version": 1, "prompt": "x", "ru')
+
+    async def scenario():
+        app = scripted_app(session=broken)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            assert any(str(broken) in n.message and "not valid JSON" in n.message for n in app._notifications)
+            await generate(pilot)
+    asyncio.run(scenario())
+    assert broken.read_text().endswith('"ru')  # never overwritten
+
+
+def test_markdown_export_and_preset_picker_and_save_preset():
+    async def scenario():
+        app = scripted_app("def fib(n):\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await generate(pilot)
+            app.action_export_markdown()
+            exported = next((locations.data_dir() / "exports").glob("*.md")).read_text()
+            assert "```python\ndef fib(n):\n" in exported and "return fib(n - 1)" in exported
+            app.query_one("#preset").value = "greedy"
+            await pilot.pause()
+            assert app.params.temperature == 0.0
+            assert any("Preset greedy: temperature=0.0" in n.message for n in app._notifications)
+            command = next(c for c in app.get_system_commands(app.screen) if c.title == "Save parameters as preset")
+            command.callback()
+            await pilot.pause()
+            app.screen.query_one("#name-input").value = "mine"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "temperature = 0.0" in (locations.user_presets_dir() / "mine.toml").read_text()
+    asyncio.run(scenario())

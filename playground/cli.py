@@ -154,18 +154,22 @@ def run_cancellable(engine: Engine, request: GenerationRequest,
 
     handle = GenerationHandle()
     outcome: dict[str, Any] = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
             outcome["result"] = engine.generate(request, on_event, handle)
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             outcome["error"] = error
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="generate", daemon=True)
-    worker.start()
-    while worker.is_alive():
+    threading.Thread(target=work, name="generate", daemon=True).start()
+    # Wait on an event, not Thread.join: a signal landing inside join() can leave the thread
+    # looking finished while it still runs.
+    while not done.is_set():
         try:
-            worker.join(0.1)
+            done.wait(0.1)
         except KeyboardInterrupt:
             handle.cancel()
     if "error" in outcome:

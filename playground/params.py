@@ -130,6 +130,7 @@ _SPECS = (
 PARAMETERS: dict[str, ParamSpec] = {spec.name: spec for spec in _SPECS}
 #: Parameters a running generation accepts changes to.
 LIVE_PARAMETERS = tuple(spec.name for spec in _SPECS if spec.live)
+_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r", "\\\\": "\\"}
 STOP_HELP = "Generation ends when the text contains one of these strings; it is not included."
 
 
@@ -186,3 +187,24 @@ def check_stop(value: Any) -> tuple[str, ...]:
 
 def all_names() -> list[str]:
     return [*PARAMETERS, "stop"]
+
+
+def unescape(text: str) -> str:
+    """A stop sequence as typed (``\\n``, ``\\t``, ``\\r``, ``\\\\``) to the real characters."""
+    out, index = [], 0
+    while index < len(text):
+        pair = text[index: index + 2]
+        if pair in _ESCAPES:
+            out.append(_ESCAPES[pair])
+            index += 2
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    """The typed form of a stop sequence: the inverse of ``unescape``."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+
+

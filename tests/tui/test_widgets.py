@@ -11,7 +11,7 @@ from playground.engine.types import TokenEvent
 from playground.tui.streaming import StreamBatcher
 from playground.tui.widgets.response_view import ResponseView, printable
 from playground.tui.widgets.slider import Slider
-from playground.tui.widgets.stop_list import escape, unescape
+from playground.params import escape, unescape
 
 
 def test_slider_values_stay_in_range_and_on_steps():

@@ -11,25 +11,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, ListItem, ListView
 
-_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r", "\\\\": "\\"}
-
-
-def unescape(text: str) -> str:
-    out, index = [], 0
-    while index < len(text):
-        pair = text[index: index + 2]
-        if pair in _ESCAPES:
-            out.append(_ESCAPES[pair])
-            index += 2
-        else:
-            out.append(text[index])
-            index += 1
-    return "".join(out)
-
-
-def escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
-
+from playground.params import escape, unescape
 
 class StopListView(ListView):
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -1,0 +1,233 @@
+"""``starcoder-play repl``: a line-oriented REPL on the same engine, parameters and sessions.
+
+Enter adds a line and alt+enter (escape, enter) sends the prompt; a line starting with ``/`` is
+a command and goes with Enter. While a response streams, ctrl+c stops it and returns to the
+prompt; ctrl+d on an empty prompt leaves.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.lexers import PygmentsLexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from playground import locations
+from playground.engine.options import LoadOptions, LoadProgress
+from playground.engine.types import GenerationRequest, GenerationResult, TokenEvent
+from playground.errors import UserError
+from playground.params import SamplingParams
+from playground.repl_commands import CommandCompleter, run_command, toolbar_text
+from playground.sessions import RunRecord, Session, history_path, now_iso, save_session
+
+FILL_MARKER = "<FILL>"
+
+
+class StreamDisplay:
+    """Shows the responses while they stream: plain text into a pipe, or on a terminal the tail
+    of each response one above the other, replaced when complete by highlighted text (two
+    responses side by side)."""
+
+    def __init__(self, console: Console, rows: int, language: str) -> None:
+        self.console, self.rows, self.language = console, rows, language
+        self.parts: list[list[str]] = [[] for _ in range(rows)]
+        self._lock = threading.Lock()
+        self._live: Live | None = None
+
+    def __enter__(self) -> StreamDisplay:
+        if self.console.is_terminal:
+            self._live = Live(self._render(), console=self.console, transient=True, refresh_per_second=15,
+                              get_renderable=self._render)
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def on_event(self, events: list[TokenEvent]) -> None:
+        with self._lock:
+            for event in events:
+                self.parts[event.row].append(event.text)
+        if self._live is None and self.rows == 1:
+            self.console.file.write("".join(e.text for e in events))
+            self.console.file.flush()
+
+    def _render(self) -> Group:
+        height = max(3, (self.console.height - 2) // self.rows - 2)
+        with self._lock:
+            texts = ["".join(p) for p in self.parts]
+        tails = ["\n".join(t.splitlines()[-height:]) for t in texts]
+        if self.rows == 1:
+            return Group(Text(tails[0]))
+        return Group(*(Panel(Text(t), title=f"response {i + 1}", title_align="left") for i, t in enumerate(tails)))
+
+    def show_final(self, result: GenerationResult) -> None:
+        if not self.console.is_terminal:
+            if self.rows == 1:
+                self.console.file.write("\n")
+            else:
+                for response in result.responses:
+                    self.console.print(f"--- response {response.index + 1} (seed {response.seed}) ---", markup=False)
+                    self.console.print(response.text, markup=False, highlight=False)
+            return
+        panels = [Syntax(r.text, self.language, word_wrap=True, theme="monokai") for r in result.responses]
+        if self.rows == 1:
+            self.console.print(panels[0])
+        else:
+            grid = Table.grid(expand=True, padding=(0, 1))
+            for _ in result.responses:
+                grid.add_column(ratio=1)
+            grid.add_row(*(Panel(p, title=f"response {i + 1} · seed {r.seed}", title_align="left")
+                           for i, (p, r) in enumerate(zip(panels, result.responses))))
+            self.console.print(grid)
+
+
+class Repl:
+    def __init__(self, engine: Any, params: SamplingParams, *, console: Console | None = None,
+                 history: History | None = None, **prompt_options: Any) -> None:
+        self.engine = engine
+        self.params = params
+        self.console = console or Console()
+        self.language = "python"
+        self.fim_next = False
+        self.last_seed: int | None = None
+        self.session = Session(params=params.to_dict(), model={"id": engine.name})
+        self.model_name = engine.name
+        self.prompt_session: PromptSession[str] = PromptSession(
+            message="» ", multiline=True, prompt_continuation="… ", key_bindings=self._bindings(),
+            history=history if history is not None else _file_history(), completer=CommandCompleter(self),
+            complete_while_typing=False, bottom_toolbar=lambda: toolbar_text(self),
+            lexer=PygmentsLexer(type(get_lexer_by_name(self.language))), **prompt_options)
+
+    def _bindings(self) -> KeyBindings:
+        bindings = KeyBindings()
+
+        @bindings.add("enter")
+        def _enter(event: Any) -> None:
+            buffer = event.current_buffer
+            if buffer.text.startswith("/") and "\n" not in buffer.text:
+                buffer.validate_and_handle()  # commands go with a plain Enter
+            else:
+                buffer.insert_text("\n")
+
+        return bindings
+
+    def say(self, text: str) -> None:
+        self.console.print(text, style="dim", markup=False, highlight=False)
+
+    def set_language(self, language: str) -> None:
+        try:
+            lexer = get_lexer_by_name(language)
+        except ClassNotFound:
+            raise UserError(f"unknown language {language!r} for highlighting; try python, rust, go, sql…") from None
+        self.language = language
+        self.prompt_session.lexer = PygmentsLexer(type(lexer))
+        self.session.language = language
+
+    def run(self) -> int:
+        self.say(f"{self.model_name} · /help for commands · alt+enter sends · ctrl+d quits")
+        while True:
+            try:
+                text = self.prompt_session.prompt()
+            except KeyboardInterrupt:
+                continue  # ctrl+c at the prompt clears the line, as in a shell
+            except EOFError:
+                return 0
+            try:
+                if text.startswith("/") and "\n" not in text:
+                    run_command(self, text.strip())
+                elif text.strip():
+                    self.generate(text)
+            except EOFError:
+                return 0
+            except UserError as error:
+                self.console.print(f"error: {error}", style="red", markup=False, highlight=False)
+
+    def build_request(self, text: str) -> GenerationRequest:
+        if self.fim_next:
+            if FILL_MARKER not in text:
+                raise UserError(f"/fim is on: put {FILL_MARKER} where the hole is (or send /fim again later)")
+            prefix, _, suffix = text.partition(FILL_MARKER)
+            self.fim_next = False
+            return GenerationRequest(prefix, self.params, suffix=suffix)
+        return GenerationRequest(text, self.params)
+
+    def generate(self, text: str) -> GenerationResult:
+        from playground.cli import run_cancellable
+
+        request = self.build_request(text)
+        for warning in self.engine.prepare(request).warnings:
+            self.console.print(f"warning: {warning}", style="yellow", markup=False)
+        started_at = now_iso()
+        display = StreamDisplay(self.console, len(request.row_params()), self.language)
+        with display:
+            result = run_cancellable(self.engine, request, display.on_event)
+        display.show_final(result)
+        self.last_seed = result.params["seed"]
+        self.console.print(status_line(result), style="dim", markup=False, highlight=False)
+        self.session.runs.append(RunRecord.from_result(request, result, started_at))
+        self.session.params = self.params.to_dict()
+        try:
+            save_session(self.session, history_path(self.session))
+        except OSError as error:
+            self.console.print(f"warning: could not autosave the history: {error}", style="yellow", markup=False)
+        return result
+
+
+def status_line(result: GenerationResult) -> str:
+    t = result.timings
+    tokens = " / ".join(str(len(r.token_ids)) for r in result.responses)
+    reasons = " / ".join(r.finish_reason for r in result.responses)
+    return (f"ttft {t.ttft_s * 1000:.0f} ms · {t.decode_tokens_per_s:.1f} tok/s · {tokens} tokens · {reasons} · "
+            f"seed {result.params['seed']}")
+
+
+def _file_history() -> History:
+    path = locations.repl_history_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileHistory(str(path))
+    except OSError:
+        return InMemoryHistory()
+
+
+def load_with_progress(options: LoadOptions, console: Console) -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from playground.engine.loading import load_model, quiet_transformers
+
+    quiet_transformers()
+    from playground.engine.engine import Engine
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
+                  transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("loading", total=None)
+
+        def report(update: LoadProgress) -> None:
+            progress.update(task, description=update.stage, completed=update.done or 0, total=update.total)
+
+        engine = Engine(load_model(options, report))
+    if engine.loaded.is_demo:
+        console.print("demo model: random weights, the output is noise", style="yellow", markup=False)
+    return engine
+
+
+def run_repl(options: LoadOptions, params: SamplingParams) -> int:
+    console = Console(stderr=False)
+    engine = load_with_progress(options, console)  # a UserError here is the CLI's one line
+    if not sys.stdin.isatty():
+        raise UserError("the REPL needs a terminal; for scripts use `starcoder-play generate`")
+    return Repl(engine, params, console=console).run()

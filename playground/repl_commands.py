@@ -1,0 +1,225 @@
+"""The REPL's slash commands, their completion, and its bottom toolbar.
+
+Commands change the REPL's state (parameters, language, FIM, session) and print through a
+rich console; they never touch the engine. Names, ranges and messages are the CLI's own.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from rich.table import Table
+
+from playground.errors import UserError
+from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
+from playground.presets import available_presets, find_preset
+from playground.sessions import list_sessions, load_session, named_path, save_session
+
+if TYPE_CHECKING:
+    from playground.repl import Repl
+
+LANGUAGES = ("python", "javascript", "typescript", "rust", "go", "java", "c", "cpp", "csharp", "bash", "sql",
+             "html", "css", "json", "yaml", "toml", "markdown", "ruby", "php", "kotlin", "swift", "lua")
+
+
+@dataclass
+class Command:
+    name: str
+    usage: str
+    help: str
+    run: Callable[[Repl, list[str]], None]
+    arguments: Callable[[Repl], Iterable[str]] = field(default=lambda repl: ())
+
+
+def _set(repl: Repl, args: list[str]) -> None:
+    if len(args) != 2:
+        raise UserError("usage: /set NAME VALUE (see /show for the names)")
+    name, value = args
+    if name == "stop":
+        raise UserError("use /stop add TEXT or /stop clear")
+    repl.params = repl.params.replace(**{name: value})
+    repl.say(f"{name} = {getattr(repl.params, name)!r}")
+
+
+def _show(repl: Repl, args: list[str]) -> None:
+    table = Table("parameter", "value", "default", "range", box=None, pad_edge=False)
+    defaults = SamplingParams()
+    for name, spec in PARAMETERS.items():
+        value, default = getattr(repl.params, name), getattr(defaults, name)
+        style = "bold" if value != default else ""
+        table.add_row(name, repr(value), repr(default), spec.range_text(), style=style)
+    table.add_row("stop", repr(list(repl.params.stop)), "[]", "list of strings",
+                  style="bold" if repl.params.stop else "")
+    repl.console.print(table)
+
+
+def _reset(repl: Repl, args: list[str]) -> None:
+    repl.params = SamplingParams()
+    repl.say("parameters reset to the model card's defaults")
+
+
+def _preset(repl: Repl, args: list[str]) -> None:
+    if len(args) != 1:
+        raise UserError("usage: /preset NAME (tab lists them)")
+    preset = find_preset(args[0])
+    base = SamplingParams(seed=repl.params.seed, num_responses=repl.params.num_responses)
+    repl.params = preset.apply(base)
+    changed = preset.apply(SamplingParams()).changes_from_defaults()
+    repl.say(f"preset {preset.name}: " + (", ".join(f"{k}={v!r}" for k, v in changed.items()) or "defaults"))
+
+
+def _seed(repl: Repl, args: list[str]) -> None:
+    if not args:
+        if repl.last_seed is None:
+            raise UserError("no seed to pin yet: generate first, or /seed N")
+        repl.params = repl.params.replace(seed=repl.last_seed)
+    elif args[0] == "random":
+        repl.params = repl.params.replace(seed=None)
+    else:
+        repl.params = repl.params.replace(seed=args[0])
+    repl.say(f"seed = {repl.params.seed if repl.params.seed is not None else 'random'}")
+
+
+def _stop(repl: Repl, args: list[str]) -> None:
+    if args[:1] == ["clear"] and len(args) == 1:
+        repl.params = repl.params.replace(stop=())
+    elif args[:1] == ["add"] and len(args) == 2:
+        repl.params = repl.params.replace(stop=(*repl.params.stop, unescape(args[1])))
+    else:
+        raise UserError("usage: /stop add TEXT (\\n = newline) or /stop clear")
+    repl.say("stop = [" + ", ".join(repr(escape(s)) for s in repl.params.stop) + "]")
+
+
+def _responses(repl: Repl, args: list[str]) -> None:
+    if len(args) != 1:
+        raise UserError("usage: /n 1|2")
+    repl.params = repl.params.replace(num_responses=args[0])
+    repl.say(f"num_responses = {repl.params.num_responses}")
+
+
+def _fim(repl: Repl, args: list[str]) -> None:
+    repl.fim_next = True
+    repl.say("fill-in-the-middle: write the next prompt with <FILL> where the hole is")
+
+
+def _lang(repl: Repl, args: list[str]) -> None:
+    if len(args) != 1:
+        raise UserError("usage: /lang NAME (tab lists some)")
+    repl.set_language(args[0])
+    repl.say(f"language = {repl.language}")
+
+
+def _save(repl: Repl, args: list[str]) -> None:
+    name = " ".join(args) or repl.session.name or "repl"
+    path = named_path(name)
+    repl.session.name = path.stem
+    save_session(repl.session, path)
+    repl.say(f"saved {path}")
+
+
+def _load(repl: Repl, args: list[str]) -> None:
+    if not args:
+        raise UserError("usage: /load NAME (tab lists saved sessions)")
+    name = " ".join(args)
+    path = named_path(name)
+    repl.session = load_session(path)
+    repl.params = SamplingParams.make({k: v for k, v in repl.session.params.items() if k != "columns"})
+    repl.set_language(repl.session.language)
+    repl.say(f"loaded {path.name}: {len(repl.session.runs)} run(s); parameters restored")
+
+
+def _history(repl: Repl, args: list[str]) -> None:
+    if not repl.session.runs:
+        repl.say("no runs yet in this session")
+        return
+    table = Table("#", "prompt", "tokens", "finish", "seed", box=None, pad_edge=False)
+    for number, run in enumerate(repl.session.runs, 1):
+        first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
+        tokens = " / ".join(str(len(r["token_ids"])) for r in run.responses)
+        finish = " / ".join(r["finish_reason"] for r in run.responses)
+        table.add_row(str(number), first, tokens, finish, str(run.params.get("seed")))
+    repl.console.print(table)
+
+
+def _help(repl: Repl, args: list[str]) -> None:
+    table = Table("command", "what it does", box=None, pad_edge=False)
+    for command in COMMANDS.values():
+        table.add_row(command.usage, command.help)
+    repl.console.print(table)
+    repl.say("Enter adds a line; alt+enter (or escape, enter) sends the prompt; a /command sends with Enter. "
+             "ctrl+r searches history; ctrl+c stops a generation; ctrl+d on an empty prompt quits.")
+
+
+def _quit(repl: Repl, args: list[str]) -> None:
+    raise EOFError
+
+
+def _saved_names(repl: Repl) -> list[str]:
+    return [s.path.stem for s in list_sessions()[0] if s.kind == "saved"]
+
+
+COMMANDS: dict[str, Command] = {c.name: c for c in [
+    Command("/set", "/set NAME VALUE", "set a parameter (same names and ranges as the CLI)", _set,
+            lambda repl: [n for n in all_names() if n != "stop"]),
+    Command("/show", "/show", "the parameters, changed ones in bold", _show),
+    Command("/reset", "/reset", "back to the model card's defaults", _reset),
+    Command("/preset", "/preset NAME", "apply a preset", _preset, lambda repl: sorted(available_presets()[0])),
+    Command("/seed", "/seed [N|random]", "pin seed N, or the last one used; random unpins", _seed,
+            lambda repl: ["random"]),
+    Command("/stop", "/stop add TEXT | clear", "add a stop sequence (\\n = newline) or clear them", _stop,
+            lambda repl: ["add", "clear"]),
+    Command("/n", "/n 1|2", "one response, or two side by side", _responses, lambda repl: ["1", "2"]),
+    Command("/fim", "/fim", "the next prompt holds a <FILL> marker for the hole", _fim),
+    Command("/lang", "/lang NAME", "syntax highlighting language", _lang, lambda repl: LANGUAGES),
+    Command("/save", "/save [NAME]", "save this session", _save),
+    Command("/load", "/load NAME", "open a saved session", _load, _saved_names),
+    Command("/history", "/history", "the runs of this session", _history),
+    Command("/help", "/help", "this list", _help),
+    Command("/quit", "/quit", "leave (as ctrl+d)", _quit),
+]}
+
+
+def run_command(repl: Repl, line: str) -> None:
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split = True
+    lexer.escape = ""  # backslashes stay: /stop add "\n\ndef " keeps its escapes for unescape()
+    try:
+        words = list(lexer)
+    except ValueError as error:
+        raise UserError(f"cannot read the command: {error}") from None
+    command = COMMANDS.get(words[0])
+    if command is None:
+        raise UserError(f"unknown command {words[0]}; /help lists them")
+    command.run(repl, words[1:])
+
+
+class CommandCompleter(Completer):
+    def __init__(self, repl: Repl) -> None:
+        self.repl = repl
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or "\n" in text:
+            return
+        words = text.split(" ")
+        if len(words) == 1:
+            candidates: Iterable[str] = COMMANDS
+        elif len(words) == 2 and words[0] in COMMANDS:
+            candidates = COMMANDS[words[0]].arguments(self.repl)
+        else:
+            return
+        for candidate in candidates:
+            if candidate.startswith(words[-1]):
+                yield Completion(candidate, start_position=-len(words[-1]))
+
+
+def toolbar_text(repl: Repl) -> str:
+    changed = repl.params.changes_from_defaults()
+    shown = " ".join(f"{k}={v!r}" for k, v in changed.items()) or "model card defaults"
+    fim = " · FIM next" if repl.fim_next else ""
+    return f" {repl.model_name} · {shown}{fim} · /help"

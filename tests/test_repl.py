@@ -1,0 +1,181 @@
+"""The REPL driven through prompt_toolkit's pipe input, and once end to end in a real terminal."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import threading
+
+import pexpect
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+
+from playground import locations
+from playground.params import SamplingParams
+from playground.repl import Repl
+from playground.repl_commands import CommandCompleter, toolbar_text
+
+SEND = "\x1b\r"  # escape, enter: what alt+enter sends
+EOF_KEY = "\x04"
+
+
+def drive(engine, keys: str, params: SamplingParams | None = None, history=None):
+    console = Console(file=io.StringIO(), width=120, force_terminal=False, color_system=None)
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys + EOF_KEY)
+        repl = Repl(engine, params or SamplingParams.make(max_new_tokens=8, seed=1), console=console,
+                    history=history or InMemoryHistory(), input=pipe, output=DummyOutput())
+        code = repl.run()
+    return repl, code, console.file.getvalue()
+
+
+def test_submit_streams_a_response_and_reports_status(engine):
+    repl, code, out = drive(engine, "def f(x):\n    return" + SEND)
+    assert code == 0
+    run = repl.session.runs[0]
+    assert run.prompt == "def f(x):\n    return"  # Enter added a line, alt+enter sent it
+    assert run.responses[0]["text"] in out and len(run.responses[0]["token_ids"]) == 8
+    assert "tokens · length · seed 1" in out and "ttft" in out and "tok/s" in out
+    assert list(locations.history_dir().glob("*.json"))  # runs are autosaved
+
+
+def test_commands_change_the_parameters_with_the_cli_messages(engine):
+    keys = "".join(line + "\r" for line in [
+        "/set temperature 0", "/set top_k 40", "/set temperature 500", "/set tempature 1", "/set top_k",
+        "/preset precise-code", "/seed 5", "/stop add \\n\\n", "/n 2", "/n 3", "/lang rust", "/lang klingon",
+        "/show", "/bogus",
+    ])
+    repl, code, out = drive(engine, keys)
+    assert (repl.params.temperature, repl.params.top_p, repl.params.top_k) == (0.2, 0.95, 0)
+    assert (repl.params.seed, repl.params.stop, repl.params.num_responses) == (5, ("\n\n",), 2)
+    assert "error: temperature must be between 0 and 100 (got '500')" in out
+    assert "error: unknown parameter 'tempature'" in out and "error: usage: /set NAME VALUE" in out
+    assert "error: num_responses must be between 1 and 2" in out
+    assert repl.language == "rust" and "error: unknown language 'klingon'" in out
+    assert "error: unknown command /bogus" in out and "repetition_penalty" in out
+
+
+def test_reset_history_help_save_and_load(engine):
+    keys = "/set temperature 0\rdef g():" + SEND + "/history\r/save mine\r/reset\r/help\r/load mine\r"
+    repl, code, out = drive(engine, keys)
+    assert "def g():" in out and "saved" in out and (locations.sessions_dir() / "mine.json").exists()
+    assert repl.params.temperature == 0  # restored by /load
+    assert "/stop add TEXT | clear" in out and "loaded mine.json: 1 run(s)" in out
+
+
+def test_two_responses_are_printed_after_streaming(engine):
+    repl, code, out = drive(engine, "/n 2\rimport os" + SEND)
+    responses = repl.session.runs[0].responses
+    assert len(responses) == 2 and "--- response 1 (seed 1) ---" in out and "--- response 2 (seed 2) ---" in out
+
+
+def test_fim_marker_splits_the_prompt(engine):
+    repl, code, out = drive(engine, "/fim\ra = <FILL>\nprint(a)" + SEND + "/fim\rno marker" + SEND)
+    run = repl.session.runs[0]
+    assert (run.prompt, run.suffix) == ("a = ", "\nprint(a)")
+    assert "error: /fim is on: put <FILL> where the hole is" in out
+
+
+def test_seed_pins_the_last_seed_used(engine):
+    repl, code, out = drive(engine, "x = 1" + SEND + "/seed\r", params=SamplingParams.make(max_new_tokens=3))
+    assert repl.params.seed == repl.session.runs[0].params["seed"]
+
+
+def test_completion_of_commands_and_parameter_names(engine):
+    repl, _, _ = drive(engine, "")
+    completer = CommandCompleter(repl)
+
+    def complete(text):
+        return [c.text for c in completer.get_completions(Document(text), None)]
+
+    assert complete("/se") == ["/set", "/seed"]
+    assert complete("/set te") == ["temperature"]
+    assert complete("/set repe") == ["repetition_penalty"]
+    assert "greedy" in complete("/preset g") and complete("/n ") == ["1", "2"]
+    assert complete("def f") == []
+
+
+def test_toolbar_shows_the_model_and_changed_parameters(engine):
+    repl, _, _ = drive(engine, "/set temperature 0.3\r")
+    text = toolbar_text(repl)
+    assert engine.name in text and "temperature=0.3" in text and "max_new_tokens=8" in text
+
+
+class InterruptingEngine:
+    """The real engine; SIGINT arrives (as ctrl+c does) after a few streamed steps."""
+
+    def __init__(self, engine, after_steps: int) -> None:
+        self.engine, self.after = engine, after_steps
+        self.name = engine.name
+
+    def prepare(self, request):
+        return self.engine.prepare(request)
+
+    def generate(self, request, on_event=None, handle=None):
+        steps = [0]
+
+        def counting(events):
+            steps[0] += 1
+            if steps[0] == self.after:
+                threading.Timer(0, os.kill, (os.getpid(), signal.SIGINT)).start()
+            on_event(events)
+
+        return self.engine.generate(request, counting, handle)
+
+
+def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
+    slow = InterruptingEngine(engine, after_steps=4)
+    params = SamplingParams.make(max_new_tokens=None, seed=2)
+    original = engine.model.forward
+
+    def slowed(*args, **kwargs):
+        import time
+        time.sleep(0.01)
+        return original(*args, **kwargs)
+
+    engine.model.forward = slowed
+    try:
+        repl, code, out = drive(slow, "x" + SEND + "y" + SEND, params=params)
+    finally:
+        del engine.model.forward
+    first, second = repl.session.runs
+    assert first.responses[0]["finish_reason"] == "cancelled" and code == 0
+    assert 4 <= len(first.responses[0]["token_ids"]) < 100
+    assert second.prompt == "y"  # the REPL went on
+
+
+def test_history_is_persisted_in_the_data_dir(engine):
+    from prompt_toolkit.history import FileHistory
+
+    path = locations.repl_history_file()
+    path.parent.mkdir(parents=True)
+    drive(engine, "def persisted():" + SEND, history=FileHistory(str(path)))
+    assert "def persisted():" in path.read_text()
+
+
+def test_end_to_end_in_a_real_terminal(tiny_model_dir, tmp_path):
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm"}
+    child = pexpect.spawn(sys.executable, ["-m", "playground", "repl", "--model", str(tiny_model_dir),
+                                           "--max-new-tokens", "6", "--seed", "3"],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
+    try:
+        child.expect("»")
+        child.send("def f():")
+        child.send(SEND)
+        child.expect(r"6 tokens · length · seed 3")
+        child.expect("»")
+        child.send("/set temperature 500\r")
+        child.expect("temperature must be between 0 and 100")
+        child.send("/set temperature 0\r")
+        child.expect("temperature = 0.0")
+        child.send(EOF_KEY)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert (tmp_path / "starcoder-play" / "repl_history").read_text().count("def f():") == 1

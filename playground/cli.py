@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from playground import __version__
-from playground.engine.options import DEFAULT_MODEL, DEVICES, DTYPES, QUANTIZATIONS, LoadOptions, LoadProgress
+from playground.engine.options import (DECODE_PATHS, DEFAULT_MODEL, DEVICES, DTYPES, QUANTIZATIONS, LoadOptions,
+                                       LoadProgress)
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams
 
@@ -70,6 +71,9 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
                        help="auto: bfloat16 on GPU, float32 on CPU")
     group.add_argument("--quantize", choices=QUANTIZATIONS, default=sub or "none",
                        help="bitsandbytes quantization (4bit: nf4, about 9 GB for 15B)")
+    group.add_argument("--decode", choices=DECODE_PATHS, default=sub or "auto",
+                       help="decode loop: auto (compiled static cache on CUDA, eager on CPU and for bitsandbytes), "
+                            "eager, static (ring-buffer cache, not compiled) or compiled")
     group.add_argument("--demo", action="store_true", default=sub or False,
                        help="a tiny random-weight StarCoder2 built locally: try everything, output is noise")
 
@@ -98,7 +102,7 @@ def resolve_params(args: argparse.Namespace) -> SamplingParams:
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(model=args.model, revision=args.revision, device=args.device,
-                       dtype=args.dtype, quantize=args.quantize, demo=args.demo)
+                       dtype=args.dtype, quantize=args.quantize, demo=args.demo, decode=args.decode)
 
 
 def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
@@ -119,7 +123,7 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
         sys.stderr.write("\r\033[K")
     if loaded.is_demo:
         print(f"{PROG}: demo model: random weights, the output is noise", file=sys.stderr)
-    return Engine(loaded)
+    return Engine(loaded, decode=options.decode)
 
 
 def _read_text(path: Path, what: str) -> str:

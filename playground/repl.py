@@ -219,7 +219,7 @@ def load_with_progress(options: LoadOptions, console: Console) -> Any:
         def report(update: LoadProgress) -> None:
             progress.update(task, description=update.stage, completed=update.done or 0, total=update.total)
 
-        engine = Engine(load_model(options, report))
+        engine = Engine(load_model(options, report), decode=options.decode)
     if engine.loaded.is_demo:
         console.print("demo model: random weights, the output is noise", style="yellow", markup=False)
     return engine

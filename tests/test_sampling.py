@@ -5,8 +5,7 @@ import torch
 from transformers.generation.logits_process import (MinPLogitsWarper, RepetitionPenaltyLogitsProcessor,
                                                     TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
 
-from playground.engine.sampling import (PenaltyState, RowParams, apply_min_p, apply_penalties, apply_top_k,
-                                        apply_top_p, filter_logits, next_tokens)
+from playground.engine.sampling import PenaltyState, RowParams, apply_penalties, filter_logits, next_tokens
 from playground.params import SamplingParams
 
 VOCAB = 300
@@ -65,15 +64,31 @@ def test_each_row_uses_its_own_parameters():
 
 def test_top_k_keeps_ties_like_transformers():
     logits = torch.tensor([[3.0, 2.0, 2.0, 1.0, 0.0]])
-    kept = torch.isfinite(apply_top_k(logits, torch.tensor([2])))
-    assert kept.tolist() == [[True, True, True, False, False]]
-    assert torch.isfinite(apply_top_k(logits, torch.tensor([0]))).all()
+    top2 = row_params(SamplingParams.make(temperature=1.0, top_k=2, top_p=1.0))
+    assert torch.isfinite(filter_logits(logits, top2)).tolist() == [[True, True, True, False, False]]
+    off = row_params(SamplingParams.make(temperature=1.0, top_k=0, top_p=1.0))
+    assert torch.isfinite(filter_logits(logits, off)).all()
 
 
-def test_top_p_one_and_min_p_zero_are_off():
+def test_top_p_one_and_min_p_zero_keep_every_token():
     logits = peaked_logits(2, seed=3)
-    assert torch.equal(apply_top_p(logits, torch.tensor([1.0, 1.0])), logits)
-    assert torch.equal(apply_min_p(logits, torch.tensor([0.0, 0.0])), logits)
+    params = row_params(*[SamplingParams.make(temperature=1.0, top_p=1.0, min_p=0.0)] * 2)
+    assert torch.equal(filter_logits(logits, params), logits)
+
+
+@pytest.mark.parametrize("min_p", [0.0, 0.2])
+def test_skipping_the_sort_draws_the_same_tokens(min_p):
+    """The eager path skips the sort when no row uses top_k or top_p; the compiled step
+    always sorts. Both must draw the same token from the same noise."""
+    params = row_params(*[SamplingParams.make(temperature=1.1, top_p=1.0, min_p=min_p)] * 2)
+    for step in range(100):
+        logits = peaked_logits(2, seed=step)
+        state_a = PenaltyState.from_prompt(torch.tensor([[0]]), 2, VOCAB)
+        state_b = PenaltyState.from_prompt(torch.tensor([[0]]), 2, VOCAB)
+        seeds, at = torch.tensor([step, step + 1]), torch.tensor(step)
+        sorted_way = next_tokens(logits, state_a, params, seeds, at, needs_sort=True)
+        direct_way = next_tokens(logits, state_b, params, seeds, at, needs_sort=False)
+        assert torch.equal(sorted_way, direct_way)
 
 
 @pytest.mark.parametrize("params", CASES)
@@ -84,8 +99,8 @@ def test_sampled_tokens_are_always_inside_the_allowed_set(params):
         logits = peaked_logits(rows, seed=step)
         allowed = hf_allowed(logits, params)
         state = PenaltyState.from_prompt(torch.tensor([[VOCAB - 1]]), rows, VOCAB)
-        generators = [torch.Generator().manual_seed(step * 2 + r) for r in range(rows)]
-        tokens = next_tokens(logits, state, row_params(*[params] * rows), generators)
+        seeds = torch.tensor([step * 2 + r for r in range(rows)])
+        tokens = next_tokens(logits, state, row_params(*[params] * rows), seeds, torch.tensor(step))
         for row, token in enumerate(tokens.tolist()):
             assert allowed[row, token], (step, row, token)
             seen_tokens.add(token)
@@ -95,11 +110,10 @@ def test_sampled_tokens_are_always_inside_the_allowed_set(params):
 def test_sampling_follows_the_distribution():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.2] + [1e-9] * 5]))
     params = row_params(SamplingParams.make(temperature=1.0, top_p=1.0))
-    generator = torch.Generator().manual_seed(0)
     counts = torch.zeros(8)
-    for _ in range(4000):
+    for step in range(4000):
         state = PenaltyState.from_prompt(torch.tensor([[7]]), 1, 8)
-        counts[next_tokens(logits, state, params, [generator])] += 1
+        counts[next_tokens(logits, state, params, torch.tensor([0]), torch.tensor(step))] += 1
     assert torch.allclose(counts[:3] / 4000, torch.tensor([0.5, 0.3, 0.2]), atol=0.03)
 
 
@@ -108,7 +122,7 @@ def test_temperature_zero_is_argmax_of_penalized_logits():
     params = row_params(SamplingParams.make(temperature=0, repetition_penalty=1.5))
     state = PenaltyState.from_prompt(logits.argmax(-1, keepdim=True), 1, VOCAB)
     expected = RepetitionPenaltyLogitsProcessor(1.5)(logits.argmax(-1, keepdim=True), logits.clone()).argmax(-1)
-    token = next_tokens(logits, state, params, [torch.Generator().manual_seed(0)])
+    token = next_tokens(logits, state, params, torch.tensor([0]), torch.tensor(0))
     assert token.tolist() == expected.tolist()
 
 
@@ -141,6 +155,17 @@ def test_presence_and_frequency_count_generated_tokens_only():
     expected = reference_presence_frequency(logits[0], generated, 0.7, -0.4)
     assert torch.allclose(ours, expected)
     assert ours[3] == logits[0, 3]  # prompt-only token: untouched by presence/frequency
+
+
+def test_noise_is_exponential_and_depends_only_on_seed_and_step():
+    from playground.engine.sampling import exponential_noise
+
+    noise = exponential_noise(torch.tensor([1, 2**62 + 5]), torch.tensor(7), 49152)
+    assert noise.min() > 0 and torch.allclose(noise.mean(-1), torch.ones(2), atol=0.03)
+    assert torch.allclose(noise.std(-1), torch.ones(2), atol=0.03)
+    alone = exponential_noise(torch.tensor([2**62 + 5]), torch.tensor(7), 49152)
+    assert torch.equal(alone[0], noise[1])  # a row's draw does not depend on the other rows
+    assert not torch.equal(exponential_noise(torch.tensor([1]), torch.tensor(8), 49152)[0], noise[0])
 
 
 def test_live_change_is_an_in_place_write():

@@ -6,16 +6,16 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 import torch
 
-from playground.engine.decode import cache_keyword, decode_one_token, expand_rows, new_cache, prefill
+from playground.engine.decoders import EagerDecoder, StaticDecoder, choose_path
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
-from playground.engine.sampling import PenaltyState, RowParams, next_tokens
 from playground.engine.types import (FinishReason, GenerationRequest, GenerationResult, LiveChange,
                                      ResponseResult, Timings, TokenEvent)
 from playground.errors import UserError
@@ -90,13 +90,15 @@ class _Row:
 class Engine:
     """Generates from a loaded model. One generation at a time; steer it through a handle."""
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded: LoadedModel, decode: str = "auto", compile_options: dict[str, Any] | None = None) -> None:
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.device = loaded.device
         self.context_window = loaded.context_window
-        self._cache_keyword = cache_keyword(self.model)
+        self.decode_path = choose_path(decode, self.model, self.device, loaded.quantize)
+        self._compile_options = compile_options or {}
+        self._static_decoders: dict[int, StaticDecoder] = {}
         vocab = self.tokenizer.get_vocab()
         self._special_tokens = [t for t in STARCODER2_SPECIAL_TOKENS if t in vocab]
         self._fim_end_ids = frozenset(vocab[t] for t in FIM_END_TOKENS if t in vocab) | {loaded.eos_token_id}
@@ -132,21 +134,17 @@ class Engine:
         first_token_at = last_token_at = None
         steps = 0
         with torch.inference_mode():
-            generators = [torch.Generator(self.device).manual_seed(s) for s in seeds]
-            prompt = torch.tensor([prepared.ids], dtype=torch.long, device=self.device)
-            cache = new_cache(self.model)
-            logits = prefill(self.model, prompt, cache, self._cache_keyword)
-            logits = expand_rows(cache, logits, len(rows))
-            row_params = RowParams.from_params([r.params for r in rows], self.device)
-            penalties = PenaltyState.from_prompt(prompt, len(rows), logits.shape[-1])
+            decoder = self._decoder(rows, seeds)
+            live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=0)
+            decoder.prefill(torch.tensor([prepared.ids], dtype=torch.long, device=self.device))
+            launched = 1  # tokens whose computation has been started: token 0 came with the prefill
             while True:
-                for change in handle.take_changes() + self._due(request.scheduled, rows):
-                    live_changes += self._apply_change(change, rows, row_params)
-                if handle.cancelled:
-                    break
-                all_greedy = all(row.params.temperature == 0 for row in rows)
-                tokens = next_tokens(logits, penalties, row_params, generators, all_greedy)
-                token_list = tokens.tolist()  # the one device-to-host transfer per step
+                token_list = decoder.fetch()  # the one device-to-host copy per step
+                if decoder.overlaps and not handle.cancelled:
+                    # Start token k+1 on the device before the host detokenizes token k.
+                    live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, launched)
+                    decoder.launch()
+                    launched += 1
                 last_token_at = time.perf_counter()
                 first_token_at = first_token_at or last_token_at
                 steps += 1
@@ -155,7 +153,12 @@ class Engine:
                     on_event(events)
                 if all(row.finish_reason is not None for row in rows) or handle.cancelled:
                     break
-                logits = decode_one_token(self.model, tokens, cache, self._cache_keyword)
+                if not decoder.overlaps:
+                    live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, launched)
+                    if handle.cancelled:
+                        break
+                    decoder.launch()
+                    launched += 1
         tail_events = [TokenEvent(row.index, -1, row.cancel()) for row in rows if row.finish_reason is None]
         if on_event is not None and tail_events:
             on_event(tail_events)
@@ -163,30 +166,42 @@ class Engine:
         return self._result(request, prepared, rows, seeds, base_seed, live_changes, started,
                             first_token_at, last_token_at, finished, steps)
 
+    def _decoder(self, rows: Sequence[_Row], seeds: list[int]) -> EagerDecoder | StaticDecoder:
+        params = [row.params for row in rows]
+        if self.decode_path == "eager":
+            return EagerDecoder(self.model, params, seeds, self.device)
+        decoder = self._static_decoders.get(len(rows))
+        if decoder is None:  # one per batch size, kept: its compiled step serves every later generation
+            decoder = StaticDecoder(self.model, len(rows), self.device, compiled=self.decode_path == "compiled",
+                                    compile_options=self._compile_options)
+            self._static_decoders[len(rows)] = decoder
+        return decoder.reset(params, seeds)
+
     def _new_row(self, index: int, params: SamplingParams, prepared: PreparedPrompt) -> _Row:
         room = self.context_window - len(prepared.ids)
         limit = room if params.max_new_tokens is None else min(params.max_new_tokens, room)
         return _Row(index, params, room, limit, IncrementalDetokenizer(self.tokenizer),
                     StopMatcher(params.stop), prepared.end_ids)
 
-    @staticmethod
-    def _due(scheduled: Sequence[LiveChange], rows: Sequence[_Row]) -> list[ParamChange]:
-        """Recorded changes that fall on this step: a replay applies them at the same token."""
-        return [ParamChange(c.name, c.value, c.row) for c in scheduled
-                if c.row < len(rows) and rows[c.row].finish_reason is None and c.at_token == len(rows[c.row].token_ids)]
-
-    def _apply_change(self, change: ParamChange, rows: Sequence[_Row], row_params: RowParams) -> list[LiveChange]:
-        targets = [r for r in rows if r.finish_reason is None and change.row in (None, r.index)]
-        for row in targets:
-            if change.name == "max_new_tokens":
-                wanted = row.room if change.value is None else max(change.value, len(row.token_ids) + 1)
-                row.limit = min(wanted, row.room)
-            elif change.name == "stop":
-                row.stopper.set_stops(change.value)
-            else:
-                row_params.set(change.name, change.value, row.index)
-            row.params = row.params.replace(**{change.name: change.value})
-        return [LiveChange(r.index, len(r.token_ids), change.name, change.value) for r in targets]
+    def _apply_changes(self, handle: GenerationHandle, scheduled: Sequence[LiveChange], rows: Sequence[_Row],
+                       decoder: EagerDecoder | StaticDecoder, at_token: int) -> list[LiveChange]:
+        """Apply what the handle asked for, and any recorded change due at this token (a replay),
+        to every row they name; they take effect from token ``at_token`` on."""
+        due = [ParamChange(c.name, c.value, c.row) for c in scheduled if c.at_token == at_token]
+        applied: list[LiveChange] = []
+        for change in handle.take_changes() + due:
+            targets = [r for r in rows if r.finish_reason is None and change.row in (None, r.index)]
+            for row in targets:
+                if change.name == "max_new_tokens":
+                    wanted = row.room if change.value is None else max(change.value, len(row.token_ids) + 1)
+                    row.limit = min(wanted, row.room)
+                elif change.name == "stop":
+                    row.stopper.set_stops(change.value)
+                row.params = row.params.replace(**{change.name: change.value})
+                if change.name not in ("max_new_tokens", "stop"):
+                    decoder.set_param(change.name, change.value, row.index, [r.params for r in rows])
+                applied.append(LiveChange(row.index, at_token, change.name, change.value))
+        return applied
 
     def _result(self, request: GenerationRequest, prepared: PreparedPrompt, rows: Sequence[_Row],
                 seeds: list[int], base_seed: int, live_changes: list[LiveChange], started: float,

@@ -12,6 +12,8 @@ Quantize = Literal["none", "8bit", "4bit"]
 DEVICES: tuple[str, ...] = ("auto", "cuda", "cpu")
 DTYPES: tuple[str, ...] = ("auto", "bfloat16", "float16", "float32")
 QUANTIZATIONS: tuple[str, ...] = ("none", "8bit", "4bit")
+#: auto: the compiled static-cache step on CUDA, the eager path on CPU and for bitsandbytes.
+DECODE_PATHS: tuple[str, ...] = ("auto", "eager", "static", "compiled")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class LoadOptions:
     dtype: DType = "auto"
     quantize: Quantize = "none"
     demo: bool = False
+    decode: str = "auto"
 
 
 @dataclass(frozen=True)

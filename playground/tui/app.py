@@ -51,7 +51,7 @@ def load_engine_with_progress(options: LoadOptions, progress: Callable[[LoadProg
     quiet_transformers()
     from playground.engine.engine import Engine
 
-    return Engine(load_model(options, progress))
+    return Engine(load_model(options, progress), decode=options.decode)
 
 
 def describe_error(error: BaseException) -> str:

@@ -123,7 +123,11 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
         sys.stderr.write("\r\033[K")
     if loaded.is_demo:
         print(f"{PROG}: demo model: random weights, the output is noise", file=sys.stderr)
-    return Engine(loaded, decode=options.decode)
+    engine = Engine(loaded, decode=options.decode)
+    if engine.will_compile(1) and not quiet:
+        print(f"{PROG}: compiling the decode step first (a minute or two; the playground and the REPL "
+              "do this once per session)", file=sys.stderr)
+    return engine
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -184,8 +188,6 @@ def run_cancellable(engine: Engine, request: GenerationRequest,
 def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     request = read_request(args, params)
     engine = load_engine(load_options(args), quiet=args.json)
-    for warning in engine.prepare(request).warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     stream = not args.json and request.params.num_responses == 1 and request.columns is None
 
     def on_event(events: list[TokenEvent]) -> None:
@@ -193,6 +195,8 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
         sys.stdout.flush()
 
     result = run_cancellable(engine, request, on_event if stream else None)
+    for warning in result.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     elif stream:

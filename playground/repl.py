@@ -169,13 +169,13 @@ class Repl:
         from playground.cli import run_cancellable
 
         request = self.build_request(text)
-        for warning in self.engine.prepare(request).warnings:
-            self.console.print(f"warning: {warning}", style="yellow", markup=False)
         started_at = now_iso()
         display = StreamDisplay(self.console, len(request.row_params()), self.language)
         with display:
             result = run_cancellable(self.engine, request, display.on_event)
         display.show_final(result)
+        for warning in result.warnings:
+            self.console.print(f"warning: {warning}", style="yellow", markup=False)
         self.last_seed = result.params["seed"]
         self.console.print(status_line(result), style="dim", markup=False, highlight=False)
         self.session.runs.append(RunRecord.from_result(request, result, started_at))
@@ -220,6 +220,9 @@ def load_with_progress(options: LoadOptions, console: Console) -> Any:
             progress.update(task, description=update.stage, completed=update.done or 0, total=update.total)
 
         engine = Engine(load_model(options, report), decode=options.decode)
+        if engine.will_compile(1):
+            report(LoadProgress("compiling the decode step (once per session)"))
+            engine.warm_up()
     if engine.loaded.is_demo:
         console.print("demo model: random weights, the output is noise", style="yellow", markup=False)
     return engine

@@ -5,7 +5,9 @@ import sys
 
 HEADLESS = ["playground.params", "playground.presets", "playground.locations", "playground.engine.engine",
             "playground.engine.loading", "playground.engine.sampling", "playground.engine.detok",
-            "playground.engine.fim", "playground.engine.handle", "playground.engine.demo"]
+            "playground.engine.fim", "playground.engine.handle", "playground.engine.demo",
+            "playground.engine.decoders", "playground.engine.static_forward", "playground.sessions",
+            "playground.config"]
 
 
 def imported_after(code: str) -> set[str]:

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 import pexpect
 from prompt_toolkit.document import Document
@@ -113,9 +114,6 @@ class InterruptingEngine:
         self.engine, self.after = engine, after_steps
         self.name = engine.name
 
-    def prepare(self, request):
-        return self.engine.prepare(request)
-
     def generate(self, request, on_event=None, handle=None):
         steps = [0]
 
@@ -131,18 +129,11 @@ class InterruptingEngine:
 def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
     slow = InterruptingEngine(engine, after_steps=4)
     params = SamplingParams.make(max_new_tokens=None, seed=2)
-    original = engine.model.forward
-
-    def slowed(*args, **kwargs):
-        import time
-        time.sleep(0.01)
-        return original(*args, **kwargs)
-
-    engine.model.forward = slowed
+    slowing = engine.model.register_forward_hook(lambda *args: time.sleep(0.01))
     try:
         repl, code, out = drive(slow, "x" + SEND + "y" + SEND, params=params)
     finally:
-        del engine.model.forward
+        slowing.remove()
     first, second = repl.session.runs
     assert first.responses[0]["finish_reason"] == "cancelled" and code == 0
     assert 4 <= len(first.responses[0]["token_ids"]) < 100

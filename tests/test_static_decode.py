@@ -134,6 +134,16 @@ def test_compiled_step_is_token_identical_with_no_recompile_after_warm_up(loaded
     assert again.responses[0].token_ids == result.responses[0].token_ids
 
 
+def test_warm_up_compiles_each_batch_size_once(loaded, monkeypatch):
+    engine = Engine(loaded, decode="static")
+    engine.decode_path = "compiled"  # bookkeeping only: the static step stands in for the compiled one
+    monkeypatch.setattr(decoders, "compile_step", lambda step, device, options: step)
+    assert engine.will_compile(1) and engine.will_compile(2)
+    engine.warm_up()
+    assert not engine.will_compile(1) and not engine.will_compile(2)
+    assert not Engine(loaded, decode="eager").will_compile(1)
+
+
 def test_auto_path_choice():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert decoders.choose_path("auto", None, cpu, "none") == "eager"

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
 import torch
 
 from playground.engine.decoders import EagerDecoder, StaticDecoder, choose_path
@@ -106,6 +105,17 @@ class Engine:
     @property
     def name(self) -> str:
         return self.loaded.name
+
+    def will_compile(self, rows: int) -> bool:
+        """Whether the next generation with this many rows starts by compiling its decode step."""
+        return self.decode_path == "compiled" and rows not in self._static_decoders
+
+    def warm_up(self, rows: tuple[int, ...] = (1, 2)) -> None:
+        """Compile the decode step now (a minute or more for a 15B model on a GPU), so the first
+        real generation does not wait for it. Nothing to do on the eager path."""
+        for count in rows:
+            if self.will_compile(count):
+                self.generate(GenerationRequest("def", SamplingParams.make(max_new_tokens=2, num_responses=count)))
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False).input_ids)

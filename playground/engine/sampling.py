@@ -128,10 +128,12 @@ def kept_unsorted(logits: torch.Tensor, params: RowParams) -> torch.Tensor:
 
 
 def filter_logits(logits: torch.Tensor, params: RowParams) -> torch.Tensor:
-    """Temperature, top_k, top_p and min_p in token order: removed tokens at -inf."""
-    probs, order = kept_sorted(apply_temperature(logits, params.temperature), params)
+    """Temperature, top_k, top_p and min_p in token order, removed tokens at -inf: the
+    distribution a token is drawn from, for inspection and tests (sampling uses the sorted form)."""
+    tempered = apply_temperature(logits, params.temperature)
+    probs, order = kept_sorted(tempered, params)
     kept = torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, probs > 0)
-    return apply_temperature(logits, params.temperature).masked_fill(~kept, NEG_INF)
+    return tempered.masked_fill(~kept, NEG_INF)
 
 
 _MASK32 = 0xFFFFFFFF

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -51,7 +52,11 @@ def load_engine_with_progress(options: LoadOptions, progress: Callable[[LoadProg
     quiet_transformers()
     from playground.engine.engine import Engine
 
-    return Engine(load_model(options, progress), decode=options.decode)
+    engine = Engine(load_model(options, progress), decode=options.decode)
+    if engine.will_compile(1):
+        progress(LoadProgress("compiling the decode step (once per session)"))
+        engine.warm_up()
+    return engine
 
 
 def describe_error(error: BaseException) -> str:
@@ -102,6 +107,7 @@ class PlaygroundApp(SessionActions, App[None]):
         self.engine: Any = None
         self.run_state: RunState | None = None
         self.syntax_theme = "monokai"
+        self._count_timer: Timer | None = None
         self._initial_prompt = prompt
         self._theme_files, self._theme_problems = available_themes()
         for theme_file in self._theme_files.values():
@@ -366,7 +372,10 @@ class PlaygroundApp(SessionActions, App[None]):
 
     @on(TextArea.Changed, "#prompt")
     def _prompt_edited(self) -> None:
-        self.set_timer(0.2, self._update_prompt_title, name="count-tokens")
+        # Debounced: a long prompt is tokenized once typing pauses, not once per key.
+        if self._count_timer is not None:
+            self._count_timer.stop()
+        self._count_timer = self.set_timer(0.2, self._update_prompt_title, name="count-tokens")
 
     def _update_prompt_title(self) -> None:
         editor = self.query_one(PromptEditor)

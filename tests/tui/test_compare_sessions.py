@@ -94,6 +94,9 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             result = await generate(pilot)
             await pilot.press("ctrl+s")
             await pilot.pause()
+            app.screen.query_one("#name-input").value = "  "
+            await pilot.press("enter")  # an empty name keeps the prompt open
+            assert app.screen.query("#name-input") and app.session_path is None
             app.screen.query_one("#name-input").value = "my fib"
             await pilot.press("enter")
             await pilot.pause()

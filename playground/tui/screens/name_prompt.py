@@ -13,7 +13,7 @@ from textual.widgets import Input, Label
 
 
 class NamePrompt(ModalScreen[str | None]):
-    """Enter submits the name; escape cancels (returns None)."""
+    """Enter submits the name (an empty one keeps the prompt open); escape cancels (None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
     DEFAULT_CSS = """
@@ -34,7 +34,11 @@ class NamePrompt(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        name = event.value.strip()
+        if not name:  # an empty name is a slip, not a choice: stay open (escape cancels)
+            self.notify("Type a name, or press escape to cancel.", severity="warning")
+            return
+        self.dismiss(name)
 
 
 class Confirm(ModalScreen[bool]):

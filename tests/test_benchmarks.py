@@ -11,10 +11,21 @@ import gpu_decode  # noqa: E402
 
 def test_gpu_benchmark_runs_end_to_end_on_cpu(tmp_path):
     output = tmp_path / "BENCHMARKS.md"
-    rows = gpu_decode.main(["--small", "--cpu", "--paths", "static", "--new-tokens", "4", "--skip-hf-compile",
-                            "--skip-bnb", "--output", str(output)])
+    rows = gpu_decode.main(["--small", "--cpu", "--paths", "static", "--new-tokens", "4", "--repeats", "2",
+                            "--skip-hf-compile", "--skip-bnb", "--output", str(output)])
     measures = {row.what: row.value for row in rows}
     assert measures["device"] == "CPU" and measures["floor"].endswith("tok/s")
     assert any(what.startswith("engine static, batch 2") for what in measures)
+    assert [what for what in measures if what.startswith("time to first token, static")]
+    assert measures["host time per token (real loop, batch 1)"].endswith(" ms")
     assert measures["transformers generate, eager, batch 1"].endswith("tok/s")
     assert "| floor |" in output.read_text()
+
+
+def test_optional_measurements_are_skipped_when_the_budget_is_short():
+    table = gpu_decode.Table(budget_s=10)
+    table.attempt("slow thing", 60, lambda: table.say("slow thing", "done"))
+    table.attempt("broken thing", 1, lambda: 1 / 0)
+    table.attempt("quick thing", 1, lambda: table.say("quick thing", "done"))
+    assert [(r.what, r.value) for r in table.rows] == [("slow thing", "skipped"), ("broken thing", "n/a"),
+                                                         ("quick thing", "done")]

@@ -6,7 +6,7 @@ import sys
 HEADLESS = ["playground.params", "playground.presets", "playground.locations", "playground.engine.engine",
             "playground.engine.loading", "playground.engine.sampling", "playground.engine.detok",
             "playground.engine.fim", "playground.engine.handle", "playground.engine.demo",
-            "playground.engine.decoders", "playground.engine.static_forward", "playground.sessions",
+            "playground.engine.decoders", "playground.engine.static", "playground.engine.attention", "playground.sessions",
             "playground.config"]
 
 

@@ -5,15 +5,23 @@ transformers': a ring of ``window`` slots per layer, written at ``position % win
 mask built on the device from the position each slot holds. Nothing grows, rolls or copies,
 so a decode step has fixed shapes and compiles into one graph. A query at position p sees the
 keys at positions p - window + 1 .. p, exactly as the model's sliding window does.
+
+One function runs a layer for both the prefill and the decode step (``layer_step``); they
+differ only in how the new keys and values meet the cache (``Attend``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+
+from playground.engine.attention import decode_attention, prefill_attention
+
+#: (q [rows, heads, len, d], k, v [rows, kv_heads, len, d], layer index) -> [rows, len, heads * d]
+Attend = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, int], torch.Tensor]
 
 
 @dataclass
@@ -21,17 +29,29 @@ class RingKVCache:
     keys: torch.Tensor  # [layers, rows, kv_heads, window, head_dim]
     values: torch.Tensor
     slot_positions: torch.Tensor  # [window] long: the position each slot holds, -1 when empty
+    layer_ids: torch.Tensor  # [layers] long: 0..layers-1, sliced as write indices (no host copy per write)
 
     @classmethod
     def allocate(cls, config: Any, rows: int, window: int, dtype: torch.dtype, device: torch.device) -> RingKVCache:
         head_dim = config.hidden_size // config.num_attention_heads
         shape = (config.num_hidden_layers, rows, config.num_key_value_heads, window, head_dim)
         return cls(torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device),
-                   torch.full((window,), -1, dtype=torch.long, device=device))
+                   torch.full((window,), -1, dtype=torch.long, device=device),
+                   torch.arange(config.num_hidden_layers, device=device))
 
     @property
     def window(self) -> int:
         return self.keys.shape[3]
+
+    def write_slot(self, layer: int, slot: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
+        """Write one position's k and v [rows, kv_heads, 1, d] of every row at ``slot`` [1].
+
+        One ``index_put_`` on the whole 5-d buffer with a (layer, slot) index, never through a
+        per-layer view: a compiled step then updates the buffer in place, where a write into
+        ``keys[layer]`` becomes a copy of the entire cache for every layer."""
+        index = (self.layer_ids[layer: layer + 1], slice(None), slice(None), slot)
+        self.keys[index] = k.permute(2, 0, 1, 3)
+        self.values[index] = v.permute(2, 0, 1, 3)
 
 
 def cache_window(config: Any) -> int:
@@ -61,79 +81,69 @@ def project_qkv(attention: Any, hidden: torch.Tensor, cos: torch.Tensor, sin: to
     return apply_rope(q, cos, sin), apply_rope(k, cos, sin), v
 
 
-def decode_attention(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, visible: torch.Tensor,
-                     scale: float) -> torch.Tensor:
-    """One query position per row. GQA without expanding K/V: each of the kv_heads is read
-    once for its whole group of query heads. q [rows, heads, 1, d] -> [rows, heads * d]."""
-    rows, heads, _, head_dim = q.shape
-    kv_heads = keys.shape[1]
-    grouped = q.view(rows, kv_heads, heads // kv_heads, head_dim)
-    scores = torch.matmul(grouped, keys.transpose(-1, -2)).float() * scale  # [rows, kv, group, window]
-    scores = scores.masked_fill(~visible, float("-inf"))
-    weights = scores.softmax(dim=-1).to(values.dtype)
-    return torch.matmul(weights, values).reshape(rows, heads * head_dim)
-
-
-def mlp_block(layer: Any, hidden: torch.Tensor) -> torch.Tensor:
+def layer_step(model: Any, index: int, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+               attend: Attend) -> torch.Tensor:
+    """One decoder layer on hidden [rows, len, hidden]: attention (through ``attend``), then MLP."""
+    config, layer = model.config, model.model.layers[index]
+    attention = layer.self_attn
+    q, k, v = project_qkv(attention, layer.input_layernorm(hidden), cos, sin,
+                          config.num_attention_heads, config.num_key_value_heads)
+    hidden = hidden + attention.o_proj(attend(q, k, v, index))
     return hidden + layer.mlp(layer.post_attention_layernorm(hidden))
 
 
 def decode_forward(model: Any, cache: RingKVCache, tokens: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
     """One token per row at ``position`` (a 0-d device tensor): logits [rows, vocab].
     Writes the new keys and values into the ring in place."""
-    config, body = model.config, model.model
-    heads, kv_heads = config.num_attention_heads, config.num_key_value_heads
-    window = cache.window
+    body, window = model.model, cache.window
     slot = (position % window).view(1)
     cache.slot_positions.index_copy_(0, slot, position.view(1))
     visible = (cache.slot_positions >= 0) & (cache.slot_positions > position - window)
+    scale = model.model.layers[0].self_attn.scaling
+
+    def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, index: int) -> torch.Tensor:
+        cache.write_slot(index, slot, k, v)
+        return decode_attention(q, cache.keys[index], cache.values[index], visible, scale).unsqueeze(1)
+
     hidden = body.embed_tokens(tokens).unsqueeze(1)  # [rows, 1, hidden]
     cos, sin = rope(position.view(1), body.rotary_emb.inv_freq, hidden.dtype)
-    for index, layer in enumerate(body.layers[: config.num_hidden_layers]):
-        attention = layer.self_attn
-        q, k, v = project_qkv(attention, layer.input_layernorm(hidden), cos, sin, heads, kv_heads)
-        cache.keys[index].index_copy_(2, slot, k)
-        cache.values[index].index_copy_(2, slot, v)
-        attended = decode_attention(q, cache.keys[index], cache.values[index], visible, attention.scaling)
-        hidden = hidden + attention.o_proj(attended).unsqueeze(1)
-        hidden = mlp_block(layer, hidden)
+    for index in range(model.config.num_hidden_layers):
+        hidden = layer_step(model, index, hidden, cos, sin, attend)
     return model.lm_head(body.norm(hidden[:, -1]))
 
 
+def prefill_chunks(length: int, chunk_size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + chunk_size, length)) for start in range(0, length, chunk_size)]
+
+
 def prefill_forward(model: Any, cache: RingKVCache, prompt: torch.Tensor, chunk_size: int) -> torch.Tensor:
-    """Run the prompt [1, T] in chunks through SDPA (a memory-efficient kernel on GPU): each chunk
-    attends to the window's earlier positions in the ring and causally to itself. Fills row 0
-    of the ring; returns the logits of the last position only, [1, vocab]."""
-    config, body = model.config, model.model
-    heads, kv_heads, window = config.num_attention_heads, config.num_key_value_heads, cache.window
-    length = prompt.shape[1]
-    device = prompt.device
-    last_hidden = None
-    for start in range(0, length, chunk_size):
-        positions = torch.arange(start, min(start + chunk_size, length), device=device)
+    """Run the prompt [1, T] in chunks: each chunk attends to the window's earlier positions in
+    the ring and causally to itself (kernels chosen in ``prefill_attention``). Fills row 0 of
+    the ring; returns the logits of the last position only, [1, vocab]."""
+    body, window, device = model.model, cache.window, prompt.device
+    scale = model.model.layers[0].self_attn.scaling
+    hidden = prompt  # replaced by the first chunk's hidden states
+    for start, end in prefill_chunks(prompt.shape[1], chunk_size):
+        positions = torch.arange(start, end, device=device)
         earlier = torch.arange(max(0, start - window + 1), start, device=device)
         key_positions = torch.cat((earlier, positions))
-        visible = (key_positions.unsqueeze(0) <= positions.unsqueeze(1)) & \
-                  (key_positions.unsqueeze(0) > positions.unsqueeze(1) - window)
-        hidden = body.embed_tokens(prompt[:, start: start + len(positions)])
-        cos, sin = rope(positions, body.rotary_emb.inv_freq, hidden.dtype)
-        earlier_slots = earlier % window
-        for index, layer in enumerate(body.layers[: config.num_hidden_layers]):
-            attention = layer.self_attn
-            q, k, v = project_qkv(attention, layer.input_layernorm(hidden), cos, sin, heads, kv_heads)
+        kept = positions[-window:]  # only the last window positions can be seen again
+        earlier_slots, kept_slots = earlier % window, kept % window
+
+        def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, index: int) -> torch.Tensor:
             all_k = torch.cat((cache.keys[index, :1, :, earlier_slots], k), dim=2)
             all_v = torch.cat((cache.values[index, :1, :, earlier_slots], v), dim=2)
-            attended = F.scaled_dot_product_attention(q, all_k, all_v, attn_mask=visible, scale=attention.scaling,
-                                                      enable_gqa=True)
-            hidden = hidden + attention.o_proj(attended.transpose(1, 2).reshape(1, len(positions), -1))
-            hidden = mlp_block(layer, hidden)
-            kept = positions[-window:]  # only the last window positions can be seen again
-            cache.keys[index, :1].index_copy_(2, kept % window, k[:, :, -len(kept):])
-            cache.values[index, :1].index_copy_(2, kept % window, v[:, :, -len(kept):])
-        kept = positions[-window:]
-        cache.slot_positions.index_copy_(0, kept % window, kept)
-        last_hidden = hidden[:, -1]
-    return model.lm_head(body.norm(last_hidden))
+            cache.keys[index, :1].index_copy_(2, kept_slots, k[:, :, -len(kept):])
+            cache.values[index, :1].index_copy_(2, kept_slots, v[:, :, -len(kept):])
+            attended = prefill_attention(q, all_k, all_v, positions, key_positions, window, scale)
+            return attended.transpose(1, 2).reshape(1, end - start, -1)
+
+        hidden = body.embed_tokens(prompt[:, start:end])
+        cos, sin = rope(positions, body.rotary_emb.inv_freq, hidden.dtype)
+        for index in range(model.config.num_hidden_layers):
+            hidden = layer_step(model, index, hidden, cos, sin, attend)
+        cache.slot_positions.index_copy_(0, kept_slots, kept)
+    return model.lm_head(body.norm(hidden[:, -1]))
 
 
 def share_prefill(cache: RingKVCache) -> None:

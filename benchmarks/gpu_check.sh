@@ -51,7 +51,7 @@ tokens_status=${PIPESTATUS[0]}
 left=$((budget - (SECONDS - started) - 15))
 say "2/2 StarCoder2-15B decode table (random bf16 weights; ${left} s left)"
 timeout "$left" python3 benchmarks/gpu_decode.py ${GPU_CHECK_TABLE_ARGS:---paths compiled --repeats 3} \
-  --budget-s $((left - 150)) $bnb --output BENCHMARKS.md 2>&1 | grep --line-buffered -v Warning | tee -a "$log"
+  --budget-s $((left - 45)) $bnb --output BENCHMARKS.md 2>&1 | grep --line-buffered -v Warning | tee -a "$log"
 table_status=${PIPESTATUS[0]}
 
 say "done in $((SECONDS - started)) s; token check exit $tokens_status, table exit $table_status (124: out of time)"

@@ -11,7 +11,7 @@ import gpu_decode  # noqa: E402
 
 def test_gpu_benchmark_runs_end_to_end_on_cpu(tmp_path):
     output = tmp_path / "BENCHMARKS.md"
-    rows = gpu_decode.main(["--small", "--cpu", "--paths", "static", "--new-tokens", "4", "--repeats", "2",
+    rows = gpu_decode.main(["--small", "--cpu", "--paths", "static", "--new-tokens", "4", "--repeats", "1",
                             "--skip-hf-compile", "--skip-bnb", "--output", str(output)])
     measures = {row.what: row.value for row in rows}
     assert measures["device"] == "CPU" and measures["floor"].endswith("tok/s")

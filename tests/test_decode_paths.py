@@ -3,6 +3,7 @@ timings that leave the compile out. No Inductor here (test_compiled_step.py comp
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from playground.engine import compiling, static_decoder
 from playground.engine.engine import Engine
 from playground.engine.static_decoder import StaticDecoder
 from playground.engine.types import GenerationRequest
+from playground.errors import UserError
 from playground.params import SamplingParams
 
 PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
@@ -105,3 +107,34 @@ def test_compile_cache_lives_in_the_user_cache_dir(monkeypatch, cache_home):
     assert compiling.compile_cache_dir() == str(cache_home / "starcoder-play" / "torch-compile")
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/somewhere/else")
     assert compiling.compile_cache_dir() == "/somewhere/else"  # the user's choice wins
+
+
+def test_compiled_generations_run_on_one_thread_whoever_calls(loaded, monkeypatch):
+    """CUDA graphs are recorded per thread; front-ends call from a new worker each time."""
+    step_threads = []
+
+    def compile_step(step, device, options):
+        def run():
+            step_threads.append(threading.get_ident())
+            return step()
+        return run
+
+    monkeypatch.setattr(static_decoder, "compile_step", compile_step)
+    engine = Engine(loaded, decode="compiled")
+    engine.warm_up()
+    results, event_threads = [], []
+
+    def generate():
+        results.append(engine.generate(GenerationRequest(PROMPT, SAMPLED),
+                                       lambda events: event_threads.append(threading.get_ident())))
+
+    for _ in range(2):
+        worker = threading.Thread(target=generate)
+        worker.start()
+        worker.join()
+    assert len(set(step_threads)) == 1 and set(event_threads) == set(step_threads)
+    assert step_threads[0] != threading.get_ident()
+    expected = tokens(Engine(loaded, decode="static").generate(GenerationRequest(PROMPT, SAMPLED)))
+    assert tokens(results[0]) == tokens(results[1]) == expected
+    with pytest.raises(UserError, match="context window"):  # an error crosses back to the caller
+        engine.generate(GenerationRequest("x = 1\n" * 200, SAMPLED))

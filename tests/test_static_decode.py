@@ -79,9 +79,10 @@ class SdpaCalls(TorchFunctionMode):
 
 
 def test_prefill_uses_the_shapes_fused_gpu_kernels_accept(loaded):
-    """What torch's SDPA dispatch needs (torch docs, sdp_utils): FlashAttention takes no
-    attn_mask (is_causal instead) and takes GQA (enable_gqa); the memory-efficient kernel takes
-    a mask but no GQA. A call that fits neither falls to the math kernel, slow and O(T²) memory."""
+    """What torch's SDPA dispatch needs (sdp_utils.cpp): FlashAttention takes no attn_mask
+    (is_causal instead) and takes GQA (enable_gqa); the memory-efficient kernel takes a mask,
+    and GQA only in recent versions. A call that fits neither falls to the math kernel, slow
+    and O(T²) in memory. (On a GPU, benchmarks/gpu_decode.py runs a prefill with math ruled out.)"""
     model = loaded.model
     window, layers = model.config.sliding_window, model.config.num_hidden_layers
     ids = torch.randint(40, 600, (1, 40), generator=torch.Generator().manual_seed(1))

@@ -7,8 +7,9 @@ through ``scaled_dot_product_attention`` in the shapes whose fused kernels a GPU
 - the first chunk, no longer than the window, is plain causal attention over itself
   (``is_causal=True``, no mask, GQA left to the kernel): FlashAttention takes it as is;
 - a later chunk sees the window's earlier positions with a banded (sliding-window) mask;
-  FlashAttention takes no mask and the memory-efficient kernel takes no GQA, so K and V are
-  expanded to every query head there, which the memory-efficient kernel accepts.
+  FlashAttention takes no mask, and the memory-efficient kernel does not take GQA in every
+  torch version, so K and V are expanded to every query head there: the memory-efficient
+  kernel accepts that shape everywhere.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import torch
 
 from playground.engine.decoders import Decoder, Decoders, choose_path, steps
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
+from playground.engine.device_thread import shared_device_thread
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
@@ -119,8 +120,18 @@ class Engine:
         on a GPU, seconds once the compile cache holds it), so that a generation does not wait
         for it; seconds spent. Batch 2 compiles on its first use unless named here. Nothing to
         do on the eager path. A fallback's notice comes with the next generation's warnings."""
+        return self._on_device_thread(self._warm_up, rows)
+
+    def _warm_up(self, rows: tuple[int, ...]) -> float:
         with torch.inference_mode():
             return sum(self._decoders.prepare(count) for count in rows)
+
+    def _on_device_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Compiled generations (and their warm-up) all run on one thread, which keeps the
+        CUDA graphs they record (see device_thread.py); the other paths run on the caller's."""
+        if self._decoders.path != "compiled":
+            return function(*args)
+        return shared_device_thread().run(function, *args)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False).input_ids)
@@ -139,6 +150,12 @@ class Engine:
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:
+        """Generate, calling ``on_event`` with each step's tokens (from this thread, or from the
+        engine's device thread on the compiled path); steer or stop it through ``handle``."""
+        return self._on_device_thread(self._generate, request, on_event, handle)
+
+    def _generate(self, request: GenerationRequest, on_event: EventSink | None,
+                  handle: GenerationHandle | None) -> GenerationResult:
         started = time.perf_counter()
         prepared = self.prepare(request)
         handle = handle or GenerationHandle()

@@ -120,30 +120,37 @@ def prefill_forward(model: Any, cache: RingKVCache, prompt: torch.Tensor, chunk_
     """Run the prompt [1, T] in chunks: each chunk attends to the window's earlier positions in
     the ring and causally to itself (kernels chosen in ``prefill_attention``). Fills row 0 of
     the ring; returns the logits of the last position only, [1, vocab]."""
-    body, window, device = model.model, cache.window, prompt.device
-    scale = model.model.layers[0].self_attn.scaling
-    hidden = prompt  # replaced by the first chunk's hidden states
+    hidden = prompt  # replaced by each chunk's output
     for start, end in prefill_chunks(prompt.shape[1], chunk_size):
-        positions = torch.arange(start, end, device=device)
-        earlier = torch.arange(max(0, start - window + 1), start, device=device)
-        key_positions = torch.cat((earlier, positions))
-        kept = positions[-window:]  # only the last window positions can be seen again
-        earlier_slots, kept_slots = earlier % window, kept % window
+        hidden = prefill_chunk(model, cache, prompt[:, start:end], start)
+    return model.lm_head(model.model.norm(hidden[:, -1]))
 
-        def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, index: int) -> torch.Tensor:
-            all_k = torch.cat((cache.keys[index, :1, :, earlier_slots], k), dim=2)
-            all_v = torch.cat((cache.values[index, :1, :, earlier_slots], v), dim=2)
-            cache.keys[index, :1].index_copy_(2, kept_slots, k[:, :, -len(kept):])
-            cache.values[index, :1].index_copy_(2, kept_slots, v[:, :, -len(kept):])
-            attended = prefill_attention(q, all_k, all_v, positions, key_positions, window, scale)
-            return attended.transpose(1, 2).reshape(1, end - start, -1)
 
-        hidden = body.embed_tokens(prompt[:, start:end])
-        cos, sin = rope(positions, body.rotary_emb.inv_freq, hidden.dtype)
-        for index in range(model.config.num_hidden_layers):
-            hidden = layer_step(model, index, hidden, cos, sin, attend)
-        cache.slot_positions.index_copy_(0, kept_slots, kept)
-    return model.lm_head(body.norm(hidden[:, -1]))
+def prefill_chunk(model: Any, cache: RingKVCache, chunk: torch.Tensor, start: int) -> torch.Tensor:
+    """The prompt's tokens ``chunk`` [1, len] at positions start.. through every layer, their
+    keys and values into row 0 of the ring: the last hidden states [1, len, hidden]."""
+    body, window, device = model.model, cache.window, chunk.device
+    positions = torch.arange(start, start + chunk.shape[1], device=device)
+    earlier = torch.arange(max(0, start - window + 1), start, device=device)
+    key_positions = torch.cat((earlier, positions))
+    kept = positions[-window:]  # only the last window positions can be seen again
+    earlier_slots, kept_slots = earlier % window, kept % window
+    scale = body.layers[0].self_attn.scaling
+
+    def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, index: int) -> torch.Tensor:
+        all_k = torch.cat((cache.keys[index, :1, :, earlier_slots], k), dim=2)
+        all_v = torch.cat((cache.values[index, :1, :, earlier_slots], v), dim=2)
+        cache.keys[index, :1].index_copy_(2, kept_slots, k[:, :, -len(kept):])
+        cache.values[index, :1].index_copy_(2, kept_slots, v[:, :, -len(kept):])
+        attended = prefill_attention(q, all_k, all_v, positions, key_positions, window, scale)
+        return attended.transpose(1, 2).reshape(1, len(positions), -1)
+
+    hidden = body.embed_tokens(chunk)
+    cos, sin = rope(positions, body.rotary_emb.inv_freq, hidden.dtype)
+    for index in range(model.config.num_hidden_layers):
+        hidden = layer_step(model, index, hidden, cos, sin, attend)
+    cache.slot_positions.index_copy_(0, kept_slots, kept)
+    return hidden
 
 
 def share_prefill(cache: RingKVCache) -> None:

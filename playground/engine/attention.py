@@ -21,6 +21,8 @@ import torch.nn.functional as F
 #: only kv_heads x (a few) output tiles, so the window is split (split-K) to spread the
 #: reading of V over more of the GPU; the partial sums are added in float32.
 DECODE_SPLIT = 256
+#: torch >= 2.8 multiplies bf16 into float32 directly (``bmm(..., out_dtype=)``; CUDA kernels only).
+BMM_WRITES_FLOAT32 = "dtype" in torch.ops.aten.bmm.overloads()
 
 
 def attention_scores(grouped_q: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -28,12 +30,12 @@ def attention_scores(grouped_q: torch.Tensor, keys: torch.Tensor) -> torch.Tenso
 
     float32 models multiply as they are. On CUDA a bf16 product writes float32 directly
     (``out_dtype``: cuBLAS accumulates in float32 anyway), reading K once in bf16; elsewhere
-    (a bf16 model on the CPU) K is widened first, which costs a copy but no accuracy.
+    (a bf16 model on the CPU, an older torch) K is widened first: a copy, but no accuracy lost.
     """
     if grouped_q.dtype == torch.float32:
         return torch.matmul(grouped_q, keys.transpose(-1, -2))
     rows, kv_heads, group, head_dim = grouped_q.shape
-    if grouped_q.is_cuda:
+    if grouped_q.is_cuda and BMM_WRITES_FLOAT32:
         scores = torch.bmm(grouped_q.reshape(rows * kv_heads, group, head_dim),
                            keys.reshape(rows * kv_heads, -1, head_dim).transpose(-1, -2), out_dtype=torch.float32)
         return scores.view(rows, kv_heads, group, -1)

@@ -61,10 +61,10 @@ class RunRecord:
     @classmethod
     def from_result(cls, request: GenerationRequest, result: GenerationResult, started_at: str) -> RunRecord:
         return cls(
-            started_at=started_at, prompt=request.prompt, suffix=request.suffix, params=result.params,
+            started_at=started_at, prompt=request.prompt, suffix=request.suffix, params=result.params_json(),
             columns=[c.to_dict() for c in request.columns] if request.columns else None,
             prompt_tokens=result.prompt_tokens,
-            responses=[{**r.to_json(), "params": r.params} for r in result.responses],
+            responses=[{**r.to_json(), "params": r.params.to_dict()} for r in result.responses],
             live_changes=[asdict(c) for c in result.live_changes], timings=asdict(result.timings),
         )
 

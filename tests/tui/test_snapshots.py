@@ -6,9 +6,10 @@ Update after an intended visual change with: pytest tests/tui/test_snapshots.py 
 from __future__ import annotations
 
 from playground.engine.options import LoadOptions
-from playground.engine.types import GenerationRequest, GenerationResult, ResponseResult, Timings, TokenEvent
+from playground.engine.types import GenerationResult, ResponseResult, Timings, TokenEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
+from playground.runtime.running import Generation
 from playground.tui.app import create_app
 from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
@@ -32,7 +33,7 @@ async def loaded(pilot):
 async def finished(pilot):
     await loaded(pilot)
     await pilot.press("f5")
-    await wait_for(pilot, lambda: pilot.app.run_state.result is not None and not pilot.app.generating)
+    await wait_for(pilot, lambda: pilot.app.generation.run.result is not None and not pilot.app.generating)
     steady(pilot.app)
 
 
@@ -44,7 +45,7 @@ def test_streaming(snap_compare):
     async def streaming(pilot):
         await loaded(pilot)
         app = pilot.app
-        app.run_state = RunState(request=GenerationRequest(PROMPT, app.params))
+        app.generation.run = RunState(Generation(app.engine, app.state.request(PROMPT)))
         app.generating = True
         app.on_tokens_streamed(TokensStreamed({0: "    if n < 2:\n        return n\n"}, {0: 9}, 0.4, 0.08))
         await pilot.pause()
@@ -93,9 +94,9 @@ class DivergingEngine(ScriptedEngine):
                       for r in range(2) if step < len(rows[r])]
             on_event(events)
         responses = [ResponseResult(r, "".join(rows[r]), [100 + s + 10 * r * (s >= 2) for s in range(len(rows[r]))],
-                                    "eos_token", 42, p.to_dict()) for r, p in enumerate(request.row_params())]
-        params = request.params.replace(seed=42).to_dict()
-        return GenerationResult("scripted-model", 9, params, responses, Timings(0.5, 0.085, 31.5, 0.2))
+                                    "eos_token", 42, p) for r, p in enumerate(request.row_params())]
+        return GenerationResult("scripted-model", 9, request.params.replace(seed=42), responses,
+                                Timings(0.5, 0.085, 31.5, 0.2), columns=request.columns)
 
 
 def test_unlinked_columns_with_divergence(snap_compare):
@@ -109,7 +110,7 @@ def test_unlinked_columns_with_divergence(snap_compare):
         pilot.app.query_one("#slider-temperature").focus()
         await pilot.press("home")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: pilot.app.run_state.result is not None and not pilot.app.generating)
+        await wait_for(pilot, lambda: pilot.app.generation.run.result is not None and not pilot.app.generating)
         steady(pilot.app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compare)

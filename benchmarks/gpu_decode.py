@@ -20,7 +20,7 @@ import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -199,7 +199,10 @@ def run(args: argparse.Namespace) -> list[Row]:
     contexts = [128, 512, 1900] if args.small else [1024, 4096, 16000]
     new_tokens = args.new_tokens
     rows: list[Row] = []
-    say: Callable[[Row], None] = lambda row: (rows.append(row), print(f"{row.what:48} {row.value:>14}  {row.note}"))
+
+    def say(row: Row) -> None:
+        rows.append(row)
+        print(f"{row.what:48} {row.value:>14}  {row.note}")
 
     bandwidth = copy_bandwidth(device, (1 << 30) if device.type == "cuda" else (1 << 27))
     model = build_model(settings, device, dtype)
@@ -231,7 +234,8 @@ def run(args: argparse.Namespace) -> list[Row]:
                         f"ttft {ttft * 1000:.0f} ms {share}"))
             if device.type == "cuda":
                 say(Row(f"peak memory, {path}, {n} ctx", f"{torch.cuda.max_memory_allocated(device) / 1e9:.1f} GB"))
-    say(Row("host time per token (detok, stops, events)", f"{host_time_per_token(engines[best], prompts[contexts[0]]) * 1000:.3f} ms"))
+    host_s = host_time_per_token(engines[best], prompts[contexts[0]])
+    say(Row("host time per token (detok, stops, events)", f"{host_s * 1000:.3f} ms"))
 
     ids = torch.tensor([tokenizer(prompts[contexts[0]], add_special_tokens=False).input_ids], device=device)
     ours, _, _ = engine_rate(engines[best], prompts[contexts[0]], 1, new_tokens)

@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from playground import __version__
-from playground.engine.options import (DECODE_PATHS, DEFAULT_MODEL, DEVICES, DTYPES, QUANTIZATIONS, LoadOptions,
-                                       LoadProgress)
+from playground.engine.options import (
+    DECODE_PATHS,
+    DEFAULT_MODEL,
+    DEVICES,
+    DTYPES,
+    QUANTIZATIONS,
+    LoadOptions,
+    LoadProgress,
+)
 from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams

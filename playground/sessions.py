@@ -226,8 +226,9 @@ def fenced(text: str, language: str) -> list[str]:
 
 
 def export_markdown(session: Session) -> str:
+    precision = session.model.get("quantize") or session.model.get("dtype", "?")
     lines = [f"# {session.title}", "", f"- model: `{session.model.get('id', '?')}`"
-             f" ({session.model.get('device', '?')}, {session.model.get('quantize') or session.model.get('dtype', '?')})",
+             f" ({session.model.get('device', '?')}, {precision})",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in session.versions.items()),
              f"- created: {session.created_at}", ""]
     for number, run in enumerate(session.runs, 1):

@@ -172,11 +172,13 @@ def test_live_change_validation_and_max_new_tokens(engine):
 
 
 def test_fim_builds_the_starcoder2_form_and_ends_at_file_sep(engine):
-    request = GenerationRequest("def add(a, b):\n    ", SamplingParams.make(temperature=0), suffix="\n\nprint(add(1, 2))")
+    request = GenerationRequest("def add(a, b):\n    ", SamplingParams.make(temperature=0),
+                                suffix="\n\nprint(add(1, 2))")
     prepared = engine.prepare(request)
     tokenizer = engine.tokenizer
     assert prepared.ids[0] == 1 and 3 in prepared.ids and prepared.ids[-1] == 2  # prefix, suffix, middle
-    assert tokenizer.decode(prepared.ids) == "<fim_prefix>def add(a, b):\n    <fim_suffix>\n\nprint(add(1, 2))<fim_middle>"
+    assert tokenizer.decode(prepared.ids) == \
+        "<fim_prefix>def add(a, b):\n    <fim_suffix>\n\nprint(add(1, 2))<fim_middle>"
     assert prepared.end_ids == {0, 6}
     assert engine.prepare(GenerationRequest("x")).end_ids == {0}
 

@@ -21,8 +21,7 @@ from torch import nn
 
 from playground.engine.decode import cache_keyword, decode_one_token, expand_rows, new_cache, prefill
 from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens
-from playground.engine.static_forward import (RingKVCache, cache_window, decode_forward, prefill_forward,
-                                              share_prefill)
+from playground.engine.static_forward import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
 from playground.params import SamplingParams
 
 PREFILL_CHUNK = 2048

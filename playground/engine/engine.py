@@ -15,8 +15,18 @@ from playground.engine.detok import IncrementalDetokenizer, StopMatcher
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
-from playground.engine.types import (EventSink, FinishReason, GenerationRequest, GenerationResult, LiveChange,
-                                     ResponseResult, RowFinished, StreamEvent, Timings, TokenEvent)
+from playground.engine.types import (
+    EventSink,
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    LiveChange,
+    ResponseResult,
+    RowFinished,
+    StreamEvent,
+    Timings,
+    TokenEvent,
+)
 from playground.errors import UserError
 from playground.params import SEED_LIMIT, SamplingParams
 

@@ -16,8 +16,15 @@ from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.parameters import params_from_record
 from playground.runtime.prompts import split_at_marker
 from playground.runtime.running import Generation
-from playground.sessions import (RunRecord, Session, export_markdown, history_path, load_session, named_path,
-                                 save_session)
+from playground.sessions import (
+    RunRecord,
+    Session,
+    export_markdown,
+    history_path,
+    load_session,
+    named_path,
+    save_session,
+)
 
 
 def model_record(engine: PlaygroundEngine) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Button, Footer, TextArea
+from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState
 
-from playground.config import AppConfig, load_config, save_config
-from playground.engine.options import LoadOptions
+from playground.config import AppConfig, load_config
+from playground.engine.options import LoadOptions, LoadProgress
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.presets import available_presets, save_user_preset
@@ -33,7 +33,6 @@ from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER
 from playground.runtime.running import Generation
 from playground.sessions import Session
-from playground.themes import DEFAULT_THEME, available_themes
 from playground.tui.generation_control import GenerationControl
 from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
 from playground.tui.palette import PaletteCommand, PlaygroundCommands, playground_commands
@@ -42,6 +41,7 @@ from playground.tui.screens.name_prompt import NamePrompt
 from playground.tui.session_control import SessionControl
 from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
+from playground.tui.theme_control import ThemeControl
 from playground.tui.widgets.param_panel import ParameterPanel
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.responses import ResponsesPane
@@ -84,12 +84,9 @@ class PlaygroundApp(App[None]):
         self.engine: PlaygroundEngine | None = None
         self.generation = GenerationControl(self)
         self.sessions = SessionControl(self)
-        self.syntax_theme = "monokai"
+        self.themes = ThemeControl(self)
         self._session_to_open = session
         self._initial_prompt = prompt
-        self._theme_files, self._theme_problems = available_themes()
-        for theme_file in self._theme_files.values():
-            self.register_theme(theme_file.theme)
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
 
@@ -107,12 +104,9 @@ class PlaygroundApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
-        self.theme = wanted
-        self._apply_syntax_theme(wanted)
-        self.theme_changed_signal.subscribe(self, lambda theme: self._theme_chosen(theme.name))
+        self.themes.start()
         self.query_one(PromptEditor).focus()
-        for problem in self._theme_problems + ([self.config.problem] if self.config.problem else []):
+        for problem in self.themes.problems + ([self.config.problem] if self.config.problem else []):
             self.notify(problem, severity="warning", timeout=8)
         if self._session_to_open is not None:
             self.sessions.open(self._session_to_open)
@@ -122,7 +116,10 @@ class PlaygroundApp(App[None]):
     # ---------------------------------------------------------------- model
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_model(self, options: LoadOptions) -> None:
-        engine = self.loader(options, lambda progress: self.post_message(ModelLoadProgressed(progress)))
+        def progressed(progress: LoadProgress) -> None:
+            self.post_message(ModelLoadProgressed(progress))
+
+        engine = self.loader(options, progressed)
         self.post_message(ModelLoaded(engine, describe_engine(engine)))
 
     def on_model_load_progressed(self, message: ModelLoadProgressed) -> None:
@@ -272,22 +269,8 @@ class PlaygroundApp(App[None]):
         offer_demo = self.engine is None or not self.options.demo
         return playground_commands(presets.values(), self.available_themes, offer_demo)
 
-    # ---------------------------------------------------------------- themes
     def action_use_theme(self, name: str) -> None:
         self.theme = name
-
-    def _apply_syntax_theme(self, theme_name: str) -> None:
-        theme_file = self._theme_files.get(theme_name)
-        dark = self.available_themes[theme_name].dark if theme_name in self.available_themes else True
-        self.syntax_theme = theme_file.syntax if theme_file else ("monokai" if dark else "github_light")
-        for area in self.query(TextArea):
-            area.theme = self.syntax_theme
-
-    def _theme_chosen(self, theme_name: str) -> None:
-        self._apply_syntax_theme(theme_name)
-        if self.config.theme != theme_name:
-            self.config.theme = theme_name
-            save_config(self.config)
 
 
 def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None, *,

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from playground.engine.handle import GenerationHandle
 from playground.engine.options import LoadOptions
-from playground.engine.types import (EventSink, GenerationRequest, GenerationResult, ResponseResult, RowFinished,
-                                     Timings, TokenEvent)
+from playground.engine.types import (
+    EventSink,
+    GenerationRequest,
+    GenerationResult,
+    ResponseResult,
+    RowFinished,
+    Timings,
+    TokenEvent,
+)
 from playground.params import SamplingParams
 from playground.runtime.engines import PlaygroundEngine
 from playground.tui.app import PlaygroundApp, create_app
 
 
-async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     waited = 0.0
     while not predicate():
         await pilot.pause(0.05)
@@ -22,6 +33,17 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 20.0) 
         if waited > timeout:
             raise AssertionError("timed out waiting for the app")
     await pilot.pause()
+
+
+def run_finished(app: PlaygroundApp) -> bool:
+    """The last run has its result and nothing is generating."""
+    run = app.generation.run
+    return run is not None and run.result is not None and not app.generating
+
+
+def tokens_streamed(app: PlaygroundApp) -> int:
+    run = app.generation.run
+    return 0 if run is None else sum(run.tokens.values())
 
 
 SCRIPT = ["    if n < 2:\n", "        return n\n", "    return fib(n - 1)", " + fib(n - 2)\n"]
@@ -81,7 +103,7 @@ def _satisfies_the_protocol(engine: ScriptedEngine) -> PlaygroundEngine:
     return engine  # mypy checks that the scripted engine is a PlaygroundEngine
 
 
-def scripted_app(prompt: str = "", params: SamplingParams | None = None, **kwargs) -> PlaygroundApp:
+def scripted_app(prompt: str = "", params: SamplingParams | None = None, **kwargs: Any) -> PlaygroundApp:
     engine = ScriptedEngine()
     app = create_app(LoadOptions(model="scripted-model"), params, loader=lambda options, progress: engine,
                      prompt=prompt, **kwargs)
@@ -89,6 +111,6 @@ def scripted_app(prompt: str = "", params: SamplingParams | None = None, **kwarg
     return app
 
 
-def tiny_app(tiny_model_dir, params: SamplingParams | None = None, **kwargs) -> PlaygroundApp:
+def tiny_app(tiny_model_dir: Path, params: SamplingParams | None = None, **kwargs: Any) -> PlaygroundApp:
     """The playground on a tiny model from the test fixtures, through the real loader."""
     return create_app(LoadOptions(model=str(tiny_model_dir), device="cpu"), params, **kwargs)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from playground import locations
+from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
 from playground.sessions import Session, load_session
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.slider import Slider
-from tests.tui.helpers import scripted_app, tiny_app, wait_for
+from tests.tui.helpers import run_finished, scripted_app, tiny_app, wait_for
 
 SIZE = (150, 45)
 PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
@@ -19,7 +20,7 @@ PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
 async def generate(pilot):
     app = pilot.app
     await pilot.press("f5")
-    await wait_for(pilot, lambda: app.generation.run is not None and app.generation.run.result is not None and not app.generating)
+    await wait_for(pilot, lambda: run_finished(app))
     return app.generation.run.result
 
 
@@ -64,7 +65,8 @@ def test_unlinked_columns_run_an_ab_of_one_knob_with_the_same_seed(tiny_model_di
             assert titles == ["A · temperature 0.0", "B · temperature 1.5"]
             result = await generate(pilot)
             assert [r.seed for r in result.responses] == [11, 11]
-            greedy = app.engine.generate(app.generation.run.request.__class__(PROMPT, SamplingParams.make(temperature=0, max_new_tokens=20)))
+            greedy_params = SamplingParams.make(temperature=0, max_new_tokens=20)
+            greedy = app.engine.generate(GenerationRequest(PROMPT, greedy_params))
             assert result.responses[0].token_ids == greedy.responses[0].token_ids
             assert result.columns[1].temperature == 1.5
     asyncio.run(scenario())
@@ -117,8 +119,7 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             assert app.query_one("#response-0", ResponseView).streamed == result.responses[0].text
             assert app.state.params.temperature == 1.1
             app.action_replay()
-            await wait_for(pilot, lambda: app.generation.run is not None and app.generation.run.result is not None
-                           and not app.generating)
+            await wait_for(pilot, lambda: run_finished(app))
             status = str(app.query_one("#run-status").render())
             assert "✓ replay identical to the saved run (25 tokens)" in status
             assert app.generation.run.result.responses[0].token_ids == result.responses[0].token_ids

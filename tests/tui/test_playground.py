@@ -17,7 +17,7 @@ from playground.tui.app import create_app
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.slider import Slider
-from tests.tui.helpers import scripted_app, tiny_app, wait_for
+from tests.tui.helpers import run_finished, scripted_app, tiny_app, tokens_streamed, wait_for
 
 SIZE = (150, 45)
 
@@ -39,7 +39,7 @@ def test_type_generate_and_see_streamed_text(tiny_model_dir):
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press(*"def f(x):", "enter")
             await pilot.press("f5")
-            await wait_for(pilot, lambda: not app.generating and app.generation.run.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
             result = app.generation.run.result
             view = app.query_one("#response-0", ResponseView)
             assert view.streamed == result.responses[0].text and len(result.responses[0].token_ids) == 60
@@ -55,7 +55,7 @@ def test_stop_mid_stream_keeps_the_partial_response(tiny_model_dir):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.generation.run is not None and sum(app.generation.run.tokens.values()) > 5)
+            await wait_for(pilot, lambda: tokens_streamed(app) > 5)
             await pilot.press("escape")
             await wait_for(pilot, lambda: not app.generating)
             response = app.generation.run.result.responses[0]
@@ -133,7 +133,7 @@ def test_seed_stops_and_two_responses_from_the_panel():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.generation.run.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
             await pilot.press("f4")  # pin the seed just used
             assert app.state.params.seed == 42 and app.query_one("#input-seed").value == "42"
             stop_box = app.query_one("#input-stop")
@@ -159,7 +159,7 @@ def test_live_slider_change_applies_mid_stream_and_is_recorded(tiny_model_dir):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.generation.run is not None and sum(app.generation.run.tokens.values()) > 3)
+            await wait_for(pilot, lambda: tokens_streamed(app) > 3)
             app.query_one("#slider-temperature", Slider).focus()
             await pilot.press("home")
             await pilot.press("escape")
@@ -179,7 +179,7 @@ def test_fill_in_the_middle_round_trip():
             await pilot.press("f8")
             assert app.state.fim
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.generation.run.result is not None and not app.generating)
+            await wait_for(pilot, lambda: run_finished(app))
             request = app.scripted_engine.requests[-1]
             assert (request.prompt, request.suffix) == ("def fib(n):\n", "\n\nprint(fib(10))\n")
             view = app.query_one("#response-0", ResponseView)
@@ -199,7 +199,7 @@ def test_fim_without_a_marker_uses_the_cursor():
             await wait_for(pilot, lambda: app.engine is not None)
             app.query_one(PromptEditor).move_cursor((1, 0))
             await pilot.press("f8", "f5")
-            await wait_for(pilot, lambda: app.generation.run.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
             request = app.scripted_engine.requests[-1]
             assert (request.prompt, request.suffix) == ("a = 1\n", "b = 2\n")
     asyncio.run(scenario())
@@ -273,7 +273,7 @@ def test_user_keymap_remaps_a_binding_by_id(isolated_dirs):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f9")
-            await wait_for(pilot, lambda: app.generation.run is not None and app.generation.run.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
     asyncio.run(scenario())
 
 

@@ -13,7 +13,7 @@ from playground.runtime.running import Generation
 from playground.tui.app import create_app
 from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
-from tests.tui.helpers import ScriptedEngine, scripted_app, wait_for
+from tests.tui.helpers import ScriptedEngine, run_finished, scripted_app, wait_for
 
 SIZE = (130, 40)
 PROMPT = "def fib(n):\n"
@@ -33,7 +33,7 @@ async def loaded(pilot):
 async def finished(pilot):
     await loaded(pilot)
     await pilot.press("f5")
-    await wait_for(pilot, lambda: pilot.app.generation.run.result is not None and not pilot.app.generating)
+    await wait_for(pilot, lambda: run_finished(pilot.app))
     steady(pilot.app)
 
 
@@ -110,7 +110,7 @@ def test_unlinked_columns_with_divergence(snap_compare):
         pilot.app.query_one("#slider-temperature").focus()
         await pilot.press("home")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: pilot.app.generation.run.result is not None and not pilot.app.generating)
+        await wait_for(pilot, lambda: run_finished(pilot.app))
         steady(pilot.app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compare)

@@ -77,15 +77,15 @@ class PromptEditor(WindowedHighlighting):
         hole = split_at_marker(self.text)
         if hole is not None:
             return hole
-        offset = self.document.get_index_from_location(self.cursor_location)
+        offset = self.index_at(self.cursor_location)
         return self.text[:offset], self.text[offset:]
 
     def insert_fill(self, fill: str) -> None:
         """Put a generated fill into the hole (replacing the marker if there is one)."""
         text = self.text
         if FILL_MARKER in text:
-            start = self.document.get_location_from_index(text.index(FILL_MARKER))
-            end = self.document.get_location_from_index(text.index(FILL_MARKER) + len(FILL_MARKER))
+            start = self.location_at(text.index(FILL_MARKER))
+            end = self.location_at(text.index(FILL_MARKER) + len(FILL_MARKER))
             self.replace(fill, start, end)
         else:
             self.insert(fill)

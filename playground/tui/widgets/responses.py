@@ -98,7 +98,7 @@ class ResponsesPane(Horizontal):
         at = first_divergence(first.token_ids, second.token_ids)
         if at is None:
             for view in views:
-                view.border_subtitle += " · identical"
+                view.border_subtitle = f"{view.border_subtitle or ''} · identical"
             return
         for row, view in enumerate(views[:2]):
             chars = run.token_chars[row]

@@ -171,3 +171,16 @@ def test_end_to_end_in_a_real_terminal(tiny_model_dir, tmp_path):
         child.close()
     assert child.exitstatus == 0
     assert (tmp_path / "starcoder-play" / "repl_history").read_text().count("def f():") == 1
+
+
+class BrokenEngine(InterruptingEngine):
+    """An engine with a bug: the REPL must show one line and go on."""
+
+    def generate(self, request, on_event=None, handle=None):
+        raise RuntimeError("boom\nsecond line of the message")
+
+
+def test_an_unexpected_error_is_one_line_and_the_repl_goes_on(engine):
+    repl, code, out = drive(BrokenEngine(engine, after_steps=0), "x" + SEND + "/set temperature 0\r")
+    assert "internal error: RuntimeError: boom" in out and "second line" not in out and "Traceback" not in out
+    assert code == 0 and repl.params.temperature == 0 and not repl.keeper.session.runs

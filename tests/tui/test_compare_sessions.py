@@ -126,6 +126,28 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
     asyncio.run(reopen())
 
 
+def test_a_fill_in_the_middle_session_reopens_as_it_was_saved():
+    text = "def fib(n):\n<FILL>\n\nprint(fib(10))\n"
+
+    async def save():
+        app = scripted_app(text)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f8")
+            await generate(pilot)
+            app.sessions.save_as("fill")
+            assert app.keeper.path == locations.sessions_dir() / "fill.json"
+
+    async def reopen():
+        app = scripted_app(session=locations.sessions_dir() / "fill.json")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            assert app.query_one(PromptEditor).text == text and app.state.fim
+
+    asyncio.run(save())
+    asyncio.run(reopen())
+
+
 def test_sessions_screen_search_rename_delete_open():
     async def scenario():
         app = scripted_app("import os\n")

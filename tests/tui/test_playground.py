@@ -7,16 +7,21 @@ import time
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input
+from textual.widgets import Input, RadioSet, Select, Switch
 
 from playground.config import load_config
 from playground.engine.options import LoadOptions
 from playground.params import SamplingParams
 from playground.runtime.opening import open_engine
 from playground.tui.app import create_app
+from playground.tui.widgets.param_control import ParamControl
+from playground.tui.widgets.param_panel import ParameterPanel
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.slider import Slider
+from playground.tui.widgets.stop_list import StopList
+from tests.fakes import GatedEngine
 from tests.tui.helpers import run_finished, scripted_app, tiny_app, tokens_streamed, wait_for
 
 SIZE = (150, 45)
@@ -192,6 +197,49 @@ def test_fill_in_the_middle_round_trip():
     asyncio.run(scenario())
 
 
+def test_the_fill_is_highlighted_from_the_runs_request_not_the_current_toggle():
+    async def scenario():
+        engine = GatedEngine()
+        app = create_app(LoadOptions(model="scripted-model"), loader=lambda options, progress: engine,
+                         prompt="a = <FILL>\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            view = app.query_one("#response-0", ResponseView)
+            await pilot.press("f8", "f5", "f8")  # a fill asked for, then FIM switched off while it runs
+            engine.gate.set()
+            await wait_for(pilot, lambda: run_finished(app))
+            assert not app.state.fim and view.selected_text == "".join(engine.script)
+            engine.gate.clear()
+            await pilot.press("f5", "f8")  # a completion asked for, then FIM switched on while it runs
+            engine.gate.set()
+            await wait_for(pilot, lambda: run_finished(app) and len(engine.requests) == 2)
+            assert app.state.fim and not engine.requests[-1].is_fim and view.selected_text == ""
+    asyncio.run(scenario())
+
+
+def test_the_panel_shows_the_apps_state_without_posting_it_back():
+    intents = (ParameterPanel.Changed, ParameterPanel.ColumnsChanged, ParameterPanel.PresetChosen,
+               ParameterPanel.LanguageChanged, ParamControl.Changed, SeedField.Changed, StopList.Changed,
+               Switch.Changed, RadioSet.Changed, Select.Changed)
+
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            panel = app.query_one(ParameterPanel)
+            posted = []
+            post = panel.post_message
+            panel.post_message = lambda message: posted.append(message) or post(message)
+            app.action_apply_preset("greedy")
+            app.state = app.state.with_value("num_responses", 2).with_columns(linked=False, editing=1)
+            app.state = app.state.with_value("stop", ("\n\n",)).replace(language="rust")
+            await pilot.pause()
+            assert app.query_one("#input-temperature", Input).value == "0.0"
+            assert app.query_one("#edit-column", RadioSet).pressed_index == 1
+            assert app.query_one(StopList).stops == ("\n\n",) and app.query_one(PromptEditor).language == "rust"
+            assert not [message for message in posted if isinstance(message, intents)]
+    asyncio.run(scenario())
+
+
 def test_fim_without_a_marker_uses_the_cursor():
     async def scenario():
         app = scripted_app("a = 1\nb = 2\n")
@@ -245,6 +293,7 @@ def test_theme_choice_is_remembered_and_drives_syntax_colours():
         again = scripted_app()
         async with again.run_test(size=SIZE) as pilot:
             assert again.theme == "starcoder-light"
+            await wait_for(pilot, lambda: again.engine is not None)  # leave once loading has ended
     asyncio.run(scenario())
 
 

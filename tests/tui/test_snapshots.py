@@ -13,7 +13,8 @@ from playground.runtime.running import Generation
 from playground.tui.app import create_app
 from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
-from tests.tui.helpers import ScriptedEngine, run_finished, scripted_app, wait_for
+from tests.fakes import ScriptedEngine
+from tests.tui.helpers import run_finished, scripted_app, wait_for
 
 SIZE = (130, 40)
 PROMPT = "def fib(n):\n"

@@ -105,6 +105,7 @@ def test_overlapped_host_loop_gives_the_same_tokens_and_records_changes_honestly
     assert replayed.responses[0].token_ids == result.responses[0].token_ids
 
 
+@pytest.mark.slow
 def test_compiled_step_is_token_identical_with_no_recompile_after_warm_up(loaded):
     if not (shutil.which("c++") or shutil.which("g++")):
         pytest.skip("torch.compile needs a C++ compiler on CPU")

@@ -5,6 +5,8 @@ Update after an intended visual change with: pytest tests/tui/test_snapshots.py 
 
 from __future__ import annotations
 
+from textual.widgets import TextArea
+
 from playground.engine.options import LoadOptions
 from playground.engine.types import GenerationResult, ResponseResult, Timings, TokenEvent
 from playground.errors import UserError
@@ -21,9 +23,13 @@ PROMPT = "def fib(n):\n"
 
 
 def steady(app) -> None:
-    """Blinking cursors make a capture depend on its timing: hold them still."""
+    """Blinking cursors make a capture depend on its timing: hold them still. A TextArea caches
+    its rendered lines without the cursor when blinking stops; clear that cache, so a focused
+    editor always shows its cursor."""
     for widget in app.screen.query("TextArea, Input"):
         widget.cursor_blink = False
+    for area in app.screen.query(TextArea):
+        area.notify_style_update()
 
 
 async def loaded(pilot):

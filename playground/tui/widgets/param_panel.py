@@ -43,55 +43,46 @@ class ParameterPanel(VerticalScroll):
     state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
     """The playground's state, bound to the app's: the panel shows its edited column."""
 
-    class Changed(Message):
+    class Intent(Message):
+        """Something the user asked of the panel, for the state's owner to apply."""
+
+        def __init__(self, panel: ParameterPanel) -> None:
+            super().__init__()
+            self.panel = panel
+
+        @property
+        def control(self) -> ParameterPanel:
+            return self.panel
+
+    class Changed(Intent):
         """The user set parameter ``name`` to ``value`` (already validated)."""
 
         def __init__(self, panel: ParameterPanel, name: str, value: object) -> None:
-            super().__init__()
-            self.panel = panel
+            super().__init__(panel)
             self.name = name
             self.value = value
 
-        @property
-        def control(self) -> ParameterPanel:
-            return self.panel
-
-    class ColumnsChanged(Message):
+    class ColumnsChanged(Intent):
         """The user linked or unlinked the columns, or chose the column to edit."""
 
         def __init__(self, panel: ParameterPanel, linked: bool, editing: int) -> None:
-            super().__init__()
-            self.panel = panel
+            super().__init__(panel)
             self.linked = linked
             self.editing = editing
 
-        @property
-        def control(self) -> ParameterPanel:
-            return self.panel
-
-    class PresetChosen(Message):
+    class PresetChosen(Intent):
         """The user picked preset ``name``."""
 
         def __init__(self, panel: ParameterPanel, name: str) -> None:
-            super().__init__()
-            self.panel = panel
+            super().__init__(panel)
             self.name = name
 
-        @property
-        def control(self) -> ParameterPanel:
-            return self.panel
-
-    class LanguageChanged(Message):
+    class LanguageChanged(Intent):
         """The user picked the highlighting language."""
 
         def __init__(self, panel: ParameterPanel, language: str) -> None:
-            super().__init__()
-            self.panel = panel
+            super().__init__(panel)
             self.language = language
-
-        @property
-        def control(self) -> ParameterPanel:
-            return self.panel
 
     def __init__(self, state: PlaygroundState, presets: list[tuple[str, str]] | None = None) -> None:
         super().__init__(id="parameters")

@@ -22,16 +22,6 @@ class PromptEditor(WindowedHighlighting):
     subtitle the prompt's tokens against the context window once a model is loaded. In FIM mode
     the hole is the first ``<FILL>`` marker in the text, or the cursor when there is none."""
 
-    DEFAULT_CSS = """
-    PromptEditor {
-        height: 1fr;
-        border: tall $panel;
-        border-title-color: $text-accent;
-        border-subtitle-color: $text-muted;
-        &:focus { border: tall $primary; }
-    }
-    """
-
     state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
     """The playground's state, bound to the app's: FIM mode and the language."""
 

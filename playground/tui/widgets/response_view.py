@@ -23,11 +23,6 @@ class ResponseView(WindowedHighlighting):
 
     DEFAULT_CSS = """
     ResponseView {
-        height: 1fr;
-        border: tall $panel;
-        border-title-color: $text-accent;
-        border-subtitle-color: $text-muted;
-        &:focus { border: tall $primary; }
         &.-diverged { border: tall $warning; }
     }
     """

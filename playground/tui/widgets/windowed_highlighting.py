@@ -27,7 +27,18 @@ TESTED_TEXTUAL_MAJOR = 8
 
 
 class WindowedHighlighting(TextArea):
-    """A TextArea that highlights only the rows near its viewport."""
+    """A TextArea that highlights only the rows near its viewport; the editor and the
+    responses share its frame: a titled border that lights up with focus."""
+
+    DEFAULT_CSS = """
+    WindowedHighlighting {
+        height: 1fr;
+        border: tall $panel;
+        border-title-color: $text-accent;
+        border-subtitle-color: $text-muted;
+        &:focus { border: tall $primary; }
+    }
+    """
 
     def location_at(self, index: int) -> Location:
         """The (row, column) of a character offset into the text."""

@@ -1,8 +1,9 @@
 """The playground app: the one owner of the playground's state, and where its messages meet.
 
 Data flows one way. The panel, the editor and the response pane show ``state`` (bound to it)
-and post intents; the app applies each to ``state``, its only writer, and to the running
-generation through its handle. Workers load the model and generate in threads; what they
+and post intents; the app applies each to ``state`` and to the running generation, through its
+handle. Only the app writes ``state`` (with the plain controllers it delegates to: generation,
+sessions, themes); no widget does. Workers load the model and generate in threads; what they
 produce comes back as past-tense messages, and their errors reach one handler.
 """
 
@@ -24,7 +25,7 @@ from playground.config import AppConfig, load_config
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.errors import UserError
 from playground.params import SamplingParams
-from playground.presets import available_presets, save_user_preset
+from playground.presets import available_presets, find_preset, save_user_preset
 from playground.runtime.describe import error_line, preset_summary
 from playground.runtime.engines import EngineLoader, PlaygroundEngine
 from playground.runtime.keeper import SessionKeeper
@@ -165,7 +166,7 @@ class PlaygroundApp(App[None]):
         self.generation.start(self.state.request(prompt, suffix))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="generate")
-    def generate(self, generation: Generation) -> None:
+    def run_generation(self, generation: Generation) -> None:
         batcher = StreamBatcher(self.post_message)
         result = generation.run(batcher)
         batcher.flush()
@@ -227,11 +228,13 @@ class PlaygroundApp(App[None]):
 
     def action_apply_preset(self, name: str) -> None:
         """Apply a preset to the column being edited."""
-        presets, _problems = available_presets()
-        preset = presets.get(name)
-        if preset is not None:
-            self.state = self.state.with_params(apply_preset(preset, self.state.edited))
-            self.notify(f"Preset {preset.name}: {preset_summary(preset)}")
+        try:
+            preset = find_preset(name)
+        except UserError as error:  # deleted or broken since it was listed
+            self.notify(str(error), severity="error")
+            return
+        self.state = self.state.with_params(apply_preset(preset, self.state.edited))
+        self.notify(f"Preset {preset.name}: {preset_summary(preset)}")
 
     def action_save_preset(self) -> None:
         def save(name: str | None) -> None:

@@ -37,7 +37,7 @@ class GenerationControl:
         app.query_one(ResponsesPane).begin(request)
         app.generating = True
         app.query_one(StatusBar).show_run("replaying…" if replaying else "prefilling…")
-        app.generate(self.run.generation)
+        app.run_generation(self.run.generation)
 
     def streamed(self, message: TokensStreamed) -> None:
         self.app.query_one(ResponsesPane).stream(message.texts)

@@ -65,17 +65,20 @@ def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_
 class PlaygroundCommands(Provider):
     """Presets, fill-in-the-middle, keeping a column, sessions, the demo model, themes."""
 
-    def _commands(self) -> list[PaletteCommand]:
+    _commands: tuple[PaletteCommand, ...] = ()
+
+    async def startup(self) -> None:
+        """Listed once each time the palette opens (presets and themes are read from disk)."""
         app = self.app
-        return app.palette_commands() if isinstance(app, PaletteSource) else []
+        self._commands = tuple(app.palette_commands()) if isinstance(app, PaletteSource) else ()
 
     async def discover(self) -> Hits:
-        for command in self._commands():
+        for command in self._commands:
             yield DiscoveryHit(command.title, partial(self.app.run_action, command.action), help=command.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for command in self._commands():
+        for command in self._commands:
             score = matcher.match(command.title)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.title), partial(self.app.run_action, command.action),

@@ -357,6 +357,7 @@ def test_help_screen_lists_binding_ids():
             await pilot.press("f1")
             await pilot.pause()
             assert app.screen.__class__.__name__ == "HelpScreen"
+            assert {"generate", "stop", "pin-seed", "toggle-fim"} <= {key.id for key in app.screen.keys}
             await pilot.press("escape")
             assert app.screen.__class__.__name__ != "HelpScreen"
     asyncio.run(scenario())

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 
-from playground.engine.types import GenerationRequest
+from playground.engine.types import GenerationRequest, GenerationResult
 from playground.runtime.describe import first_divergence
 from playground.sessions import RunRecord
 from playground.tui.columns import column_titles
@@ -82,19 +82,19 @@ class ResponsesPane(Horizontal):
         """The run's figures under each column, the fill highlighted if the run was a fill, and
         the first token where two responses diverge."""
         self._streaming = False
-        if run.result is None:
+        result = run.result
+        if result is None:
             return
         views = self.views
-        for view, response in zip(views, run.result.responses):
+        for view, response in zip(views, result.responses):
             view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason} · seed {response.seed}"
             if run.request.is_fim:
                 view.highlight_fill()
-        if len(run.result.responses) == 2:
-            self._mark_divergence(run, views)
+        if len(result.responses) == 2:
+            self._mark_divergence(run, result, views)
 
-    def _mark_divergence(self, run: RunState, views: list[ResponseView]) -> None:
-        assert run.result is not None
-        first, second = run.result.responses
+    def _mark_divergence(self, run: RunState, result: GenerationResult, views: list[ResponseView]) -> None:
+        first, second = result.responses
         at = first_divergence(first.token_ids, second.token_ids)
         if at is None:
             for view in views:

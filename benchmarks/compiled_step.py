@@ -18,7 +18,6 @@ import time
 from typing import Any
 
 import torch
-
 from decode_measures import SMALL, build_model
 
 

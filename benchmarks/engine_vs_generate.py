@@ -13,6 +13,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -50,10 +51,10 @@ def main() -> None:
     for name, (ours, theirs) in cases.items():
         params = SamplingParams.make(max_new_tokens=args.tokens, seed=0, **ours)
 
-        def run_engine() -> int:
+        def run_engine(params: SamplingParams = params) -> int:
             return len(engine.generate(GenerationRequest(prompt, params)).responses[0].token_ids)
 
-        def run_generate() -> int:  # each rate is per token actually generated
+        def run_generate(theirs: dict[str, Any] = theirs) -> int:  # each rate is per token actually generated
             out = model.generate(ids, max_new_tokens=args.tokens, min_new_tokens=args.tokens,
                                  pad_token_id=eos, eos_token_id=eos, **theirs)
             return out.shape[1] - ids.shape[1]

@@ -23,15 +23,28 @@ import datetime
 import gc
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
-
-from decode_measures import (SMALL, STARCODER2_15B, build_model, bytes_read_per_token, copy_bandwidth,
-                             decode_attention_error, engine_rate, generate_rate, host_time_per_token, make_engine,
-                             prefill_without_math_kernel, prompt_text, quantize_linears, time_to_first_token)
+from decode_measures import (
+    SMALL,
+    STARCODER2_15B,
+    build_model,
+    bytes_read_per_token,
+    copy_bandwidth,
+    decode_attention_error,
+    engine_rate,
+    generate_rate,
+    host_time_per_token,
+    make_engine,
+    prefill_without_math_kernel,
+    prompt_text,
+    quantize_linears,
+    time_to_first_token,
+)
 
 GOALS = "goals (H100, bf16): batch 1 >= 80% of floor and >= 2x generate; batch 2 step <= 1.15x batch 1; " \
         "16k within 5% of 1k; ttft 1k <= 120 ms, 4k <= 400 ms; host <= 0.3 ms/token"
@@ -103,7 +116,8 @@ def run(args: argparse.Namespace) -> list[Row]:
             for batch in (1, 2):
                 rate, prompt_tokens = engine_rate(engine, prompts[n], batch, new_tokens, repeats)
                 rates[path, batch, n] = rate
-                share = f"{rate / floor:.0%} of floor" if batch == 1 else f"step {rates[path, 1, n] / rate:.2f}x batch 1"
+                share = (f"{rate / floor:.0%} of floor" if batch == 1
+                         else f"step {rates[path, 1, n] / rate:.2f}x batch 1")
                 say(f"engine {path}, batch {batch}, {prompt_tokens} ctx", f"{rate:.1f} tok/s", share)
             if n != contexts[-1]:
                 say(f"time to first token, {path}, {prompt_tokens} ctx",
@@ -133,7 +147,8 @@ def run(args: argparse.Namespace) -> list[Row]:
 
         def measure(label: str = label, options: dict[str, Any] = options) -> None:
             theirs = generate_rate(model, ids, new_tokens, **options)
-            say(f"transformers generate, {label}, batch 1", f"{theirs:.1f} tok/s", f"engine {best} is {ours / theirs:.2f}x")
+            say(f"transformers generate, {label}, batch 1", f"{theirs:.1f} tok/s",
+                f"engine {best} is {ours / theirs:.2f}x")
 
         table.attempt(f"transformers generate, {label}", needed, measure)
 

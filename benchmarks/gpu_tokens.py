@@ -14,7 +14,6 @@ import argparse
 import sys
 
 import torch
-
 from decode_measures import SMALL, build_model, make_engine, prompt_text
 
 

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 #: reading of V over more of the GPU; the partial sums are added in float32.
 DECODE_SPLIT = 256
 #: torch >= 2.8 multiplies bf16 into float32 directly (``bmm(..., out_dtype=)``; CUDA kernels only).
-BMM_WRITES_FLOAT32 = "dtype" in torch.ops.aten.bmm.overloads()
+BMM_WRITES_FLOAT32 = hasattr(torch.ops.aten.bmm, "dtype")
 
 
 def attention_scores(grouped_q: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:

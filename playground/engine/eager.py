@@ -30,13 +30,15 @@ def new_cache(model: Any) -> Any:
 def prefill(model: Any, prompt_ids: torch.Tensor, cache: Any, keyword: str) -> torch.Tensor:
     """Run the whole prompt [1, T] once; logits of its last position only, [1, vocab]."""
     output = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1, **{keyword: cache})
-    return output.logits[:, -1, :]
+    logits: torch.Tensor = output.logits[:, -1, :]
+    return logits
 
 
 def decode_one_token(model: Any, tokens: torch.Tensor, cache: Any, keyword: str) -> torch.Tensor:
     """Feed each row's last token [rows]; next-token logits [rows, vocab]."""
     output = model(input_ids=tokens.unsqueeze(-1), use_cache=True, **{keyword: cache})
-    return output.logits[:, -1, :]
+    logits: torch.Tensor = output.logits[:, -1, :]
+    return logits
 
 
 def expand_rows(cache: Any, logits: torch.Tensor, rows: int) -> torch.Tensor:

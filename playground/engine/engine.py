@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -16,12 +16,22 @@ from playground.engine.device_thread import shared_device_thread
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
-from playground.engine.types import (FinishReason, GenerationRequest, GenerationResult, LiveChange,
-                                     ResponseResult, Timings, TokenEvent)
+from playground.engine.types import (
+    EventSink,
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    LiveChange,
+    ResponseResult,
+    RowFinished,
+    StreamEvent,
+    Timings,
+    TokenEvent,
+)
 from playground.errors import UserError
 from playground.params import SEED_LIMIT, SamplingParams
 
-EventSink = Callable[[list[TokenEvent]], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class _Row:
     parts: list[str] = field(default_factory=list)
     finish_reason: FinishReason | None = None
 
-    def accept(self, token_id: int) -> TokenEvent:
+    def accept(self, token_id: int) -> list[StreamEvent]:
         self.token_ids.append(token_id)
         if token_id in self.end_ids:
             return self._finish("eos_token", token_id, "")
@@ -67,20 +77,20 @@ class _Row:
             return self._finish("stop_sequence", token_id, text)
         if len(self.token_ids) >= self.limit:
             return self._finish("length", token_id, text)
-        return self._show(token_id, text)
+        return [self._show(token_id, text)]
 
-    def cancel(self) -> str:
+    def cancel(self) -> RowFinished:
         tail = self.stopper.feed(self.detokenizer.flush()) + self.stopper.flush()
         self.finish_reason = "cancelled"
         self.parts.append(tail)
-        return tail
+        return RowFinished(self.index, "cancelled", tail)
 
-    def _finish(self, reason: FinishReason, token_id: int, text: str) -> TokenEvent:
+    def _finish(self, reason: FinishReason, token_id: int, text: str) -> list[StreamEvent]:
         if reason != "stop_sequence":
             text += self.stopper.feed(self.detokenizer.flush())
             text += self.stopper.flush()
         self.finish_reason = reason
-        return self._show(token_id, text)
+        return [self._show(token_id, text), RowFinished(self.index, reason)]
 
     def _show(self, token_id: int, text: str) -> TokenEvent:
         self.parts.append(text)
@@ -90,7 +100,8 @@ class _Row:
 class Engine:
     """Generates from a loaded model. One generation at a time; steer it through a handle."""
 
-    def __init__(self, loaded: LoadedModel, decode: str = "auto", compile_options: dict[str, Any] | None = None) -> None:
+    def __init__(self, loaded: LoadedModel, decode: str = "auto",
+                 compile_options: dict[str, Any] | None = None) -> None:
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
@@ -126,7 +137,7 @@ class Engine:
         with torch.inference_mode():
             return sum(self._decoders.prepare(count) for count in rows)
 
-    def _on_device_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+    def _on_device_thread(self, function: Callable[..., T], *args: Any) -> T:
         """Compiled generations (and their warm-up) all run on one thread, which keeps the
         CUDA graphs they record (see device_thread.py); the other paths run on the caller's."""
         if self._decoders.path != "compiled":
@@ -182,12 +193,13 @@ class Engine:
                 last_token_at = time.perf_counter()
                 first_token_at = first_token_at or last_token_at
                 token_steps += 1
-                events = [row.accept(t) for row, t in zip(rows, token_list) if row.finish_reason is None]
+                events = [event for row, t in zip(rows, token_list) if row.finish_reason is None
+                          for event in row.accept(t)]
                 if on_event is not None:
                     on_event(events)
                 if all(row.finish_reason is not None for row in rows) or handle.cancelled:
                     break
-        tail_events = [TokenEvent(row.index, -1, row.cancel()) for row in rows if row.finish_reason is None]
+        tail_events: list[StreamEvent] = [row.cancel() for row in rows if row.finish_reason is None]
         if on_event is not None and tail_events:
             on_event(tail_events)
         finished = time.perf_counter()
@@ -223,17 +235,17 @@ class Engine:
 
     def _result(self, request: GenerationRequest, prepared: PreparedPrompt, rows: Sequence[_Row],
                 seeds: list[int], base_seed: int, live_changes: list[LiveChange], clock: _Clock) -> GenerationResult:
-        params = request.params.replace(seed=base_seed).to_dict()
-        params["max_new_tokens"] = rows[0].limit if request.params.max_new_tokens is None else request.params.max_new_tokens
-        if request.columns is not None:
-            params["columns"] = [c.to_dict() for c in request.columns]
+        params = request.params.replace(seed=base_seed)
+        if params.max_new_tokens is None:
+            params = params.replace(max_new_tokens=rows[0].limit)
         responses = [
             ResponseResult(row.index, "".join(row.parts), row.token_ids, row.finish_reason or "cancelled",
-                           seed, row.params.to_dict())
+                           seed, row.params)
             for row, seed in zip(rows, seeds)
         ]
         return GenerationResult(self.name, len(prepared.ids), params, responses, clock.timings(self.loaded.load_s),
-                                live_changes, self._decoders.take_notices() + prepared.warnings)
+                                columns=request.columns, live_changes=live_changes,
+                                warnings=self._decoders.take_notices() + prepared.warnings)
 
 
 @dataclass(frozen=True)

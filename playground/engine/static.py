@@ -89,7 +89,8 @@ def layer_step(model: Any, index: int, hidden: torch.Tensor, cos: torch.Tensor, 
     q, k, v = project_qkv(attention, layer.input_layernorm(hidden), cos, sin,
                           config.num_attention_heads, config.num_key_value_heads)
     hidden = hidden + attention.o_proj(attend(q, k, v, index))
-    return hidden + layer.mlp(layer.post_attention_layernorm(hidden))
+    out: torch.Tensor = hidden + layer.mlp(layer.post_attention_layernorm(hidden))
+    return out
 
 
 def decode_forward(model: Any, cache: RingKVCache, tokens: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
@@ -109,7 +110,8 @@ def decode_forward(model: Any, cache: RingKVCache, tokens: torch.Tensor, positio
     cos, sin = rope(position.view(1), body.rotary_emb.inv_freq, hidden.dtype)
     for index in range(model.config.num_hidden_layers):
         hidden = layer_step(model, index, hidden, cos, sin, attend)
-    return model.lm_head(body.norm(hidden[:, -1]))
+    logits: torch.Tensor = model.lm_head(body.norm(hidden[:, -1]))
+    return logits
 
 
 def prefill_chunks(length: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -123,7 +125,8 @@ def prefill_forward(model: Any, cache: RingKVCache, prompt: torch.Tensor, chunk_
     hidden = prompt  # replaced by each chunk's output
     for start, end in prefill_chunks(prompt.shape[1], chunk_size):
         hidden = prefill_chunk(model, cache, prompt[:, start:end], start)
-    return model.lm_head(model.model.norm(hidden[:, -1]))
+    logits: torch.Tensor = model.lm_head(model.model.norm(hidden[:, -1]))
+    return logits
 
 
 def prefill_chunk(model: Any, cache: RingKVCache, chunk: torch.Tensor, start: int) -> torch.Tensor:
@@ -145,7 +148,7 @@ def prefill_chunk(model: Any, cache: RingKVCache, chunk: torch.Tensor, start: in
         attended = prefill_attention(q, all_k, all_v, positions, key_positions, window, scale)
         return attended.transpose(1, 2).reshape(1, len(positions), -1)
 
-    hidden = body.embed_tokens(chunk)
+    hidden: torch.Tensor = body.embed_tokens(chunk)
     cos, sin = rope(positions, body.rotary_emb.inv_freq, hidden.dtype)
     for index in range(model.config.num_hidden_layers):
         hidden = layer_step(model, index, hidden, cos, sin, attend)

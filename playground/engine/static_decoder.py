@@ -30,6 +30,12 @@ class DecodeStep(nn.Module):
     addresses, so the compiled step (and its CUDA graph) is reused for every token and every
     later generation, and a slider change is a write into a buffer, never a recompile."""
 
+    # The buffers the step reads and writes by name (registered in __init__).
+    tokens: torch.Tensor
+    position: torch.Tensor
+    step: torch.Tensor
+    seeds: torch.Tensor
+
     def __init__(self, model: Any, rows: int, device: torch.device) -> None:
         super().__init__()
         self.model = model
@@ -79,7 +85,7 @@ class StaticDecoder:
         self.blocked_s = 0.0
         pinned = device.type == "cuda"
         self._host_tokens = torch.empty(rows, dtype=torch.long, pin_memory=pinned)
-        self._copied = torch.cuda.Event() if pinned else None
+        self._copied = torch.cuda.Event() if pinned else None  # type: ignore[no-untyped-call]
 
     @property
     def overlaps(self) -> bool:

@@ -163,9 +163,14 @@ def prefill_without_math_kernel(engine: Any, prompt: str) -> str:
     fused kernel (flash, memory-efficient or cuDNN), else the error."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    try:
+    from playground.engine.device_thread import shared_device_thread
+
+    def prefill() -> None:
         with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION]):
             engine.generate(request(prompt, 1, 1))
+
+    try:  # on the thread the compiled path generates on, in case the backend switch is per thread
+        shared_device_thread().run(prefill)
         return "ok"
     except RuntimeError as error:
         return f"failed: {str(error).strip().splitlines()[0][:100]}"

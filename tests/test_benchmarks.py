@@ -29,3 +29,12 @@ def test_optional_measurements_are_skipped_when_the_budget_is_short():
     table.attempt("quick thing", 1, lambda: table.say("quick thing", "done"))
     assert [(r.what, r.value) for r in table.rows] == [("slow thing", "skipped"), ("broken thing", "n/a"),
                                                          ("quick thing", "done")]
+
+
+def test_the_prefill_kernel_check_runs_a_prefill_without_the_math_kernel(loaded):
+    import decode_measures
+
+    from playground.engine.engine import Engine
+
+    prompt = "def f(x):\n    return x\n" * 8  # past the tiny model's window: masked chunks too
+    assert decode_measures.prefill_without_math_kernel(Engine(loaded, decode="static"), prompt) == "ok"

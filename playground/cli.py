@@ -129,6 +129,8 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
         sys.stderr.write("\r\033[K")
     if engine.loaded.is_demo:
         print(f"{PROG}: {DEMO_NOTICE}", file=sys.stderr)
+    for warning in engine.loaded.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if engine.will_compile(1) and not quiet:
         print(f"{PROG}: compiling the decode step first (a minute or two; the playground and the REPL "
               "do this once per session)", file=sys.stderr)

@@ -207,6 +207,8 @@ def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngi
         engine = open_engine(options, report)
     if engine.loaded.is_demo:
         console.print(DEMO_NOTICE, style="yellow", markup=False)
+    for warning in engine.loaded.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     return engine
 
 

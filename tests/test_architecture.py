@@ -128,3 +128,10 @@ def test_the_engine_the_application_layer_and_the_data_modules_reach_no_ui_libra
 def test_no_module_is_over_300_lines():
     long = {name: n for name, path in MODULES.items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert not long, f"split these by concern: {long}"
+
+
+def test_loading_a_model_is_told_where_the_demo_lives_rather_than_reading_the_apps_paths():
+    loading = [f"playground.engine.{name}" for name in ("loading", "hub", "checkpoint", "memory", "placement", "demo")]
+    for module in loading:
+        assert "playground.locations" not in reachable(module), f"{module} reaches the app's XDG paths"
+    assert "playground.locations" in internal_edges("playground.runtime.opening")  # the caller passes them

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from playground import locations
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.runtime.engines import PlaygroundEngine, ProgressCallback
 
@@ -27,7 +28,7 @@ def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bo
     quiet_transformers()
     from playground.engine.engine import Engine
 
-    engine = Engine(load_model(options, progress), decode=options.decode)
+    engine = Engine(load_model(options, progress, demo_dir=locations.demo_model_dir()), decode=options.decode)
     if warm_up and engine.will_compile(1):
         progress(LoadProgress(COMPILING_STAGE))
         engine.warm_up()

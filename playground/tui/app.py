@@ -131,6 +131,8 @@ class PlaygroundApp(App[None]):
         self.engine = message.engine
         self.query_one(StatusBar).show_model(message.description)
         self.query_one(PromptEditor).count_tokens_with(message.engine.count_tokens, message.engine.context_window)
+        for warning in message.engine.loaded.warnings:
+            self.notify(warning, title="Model loaded", severity="warning", timeout=10, markup=False)
 
     @on(Button.Pressed, "#load-demo")
     def action_load_demo(self) -> None:

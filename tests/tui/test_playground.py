@@ -21,7 +21,7 @@ from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.slider import Slider
 from playground.tui.widgets.stop_list import StopList
-from tests.fakes import GatedEngine
+from tests.fakes import FakeLoaded, GatedEngine, ScriptedEngine
 from tests.tui.helpers import run_finished, scripted_app, tiny_app, tokens_streamed, wait_for
 
 SIZE = (150, 45)
@@ -267,6 +267,19 @@ def test_load_failure_keeps_the_app_usable_and_offers_the_demo(tmp_path):
             await pilot.click("#load-demo")
             await wait_for(pilot, lambda: app.engine is not None, timeout=60)
             assert "demo model" in str(app.query_one("#model-status").render())
+    asyncio.run(scenario())
+
+
+def test_loading_warnings_are_shown_once_as_text():
+    warning = "--revision [b]v1[/] is ignored: ./model is a local directory"
+    engine = ScriptedEngine(loaded=FakeLoaded("scripted-model", warnings=(warning,)))
+
+    async def scenario():
+        app = create_app(LoadOptions(model="scripted-model"), loader=lambda options, progress: engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            shown = [n for n in app._notifications if n.severity == "warning"]
+            assert [(n.message, n.markup) for n in shown] == [(warning, False)]
     asyncio.run(scenario())
 
 

@@ -175,12 +175,15 @@ def test_an_unexpected_weight_is_reported_and_ignored(model_copy):
                                "(model.extra.weight): ignored",)
 
 
-def test_a_model_from_the_hub_cache_says_how_to_fetch_it_again():
-    model_dir = checkpoint.ModelDir(Path("/cache/snapshot"), "bigcode/starcoder2-15b", "main",
-                                    "remove it from the hub cache (`hf cache rm model/bigcode/starcoder2-15b`) "
-                                    "and load it again")
-    assert str(model_dir.broken(WEIGHTS, "missing")).endswith("`hf cache rm model/bigcode/starcoder2-15b`) "
-                                                              "and load it again")
+def test_a_broken_model_from_the_hub_cache_says_how_to_fetch_it_again(model_copy, monkeypatch):
+    import huggingface_hub
+
+    (model_copy / WEIGHTS).write_bytes(b"")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *args, **kwargs: str(model_copy))
+    message = refused(Path("bigcode/starcoder2-15b"))
+    assert message.startswith(f"{model_copy / WEIGHTS}: corrupt or truncated safetensors")
+    assert message.endswith(": remove it from the hub cache (`hf cache rm model/bigcode/starcoder2-15b`) "
+                            "and load it again")
 
 
 def test_revision_with_a_local_directory_is_said_to_be_ignored(tiny_model_dir):

@@ -12,8 +12,8 @@ import torch
 from playground.errors import UserError
 
 _DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
-QUANTIZE_ON_CPU = ("--quantize {quantize} on the CPU: bitsandbytes runs there, but slowly and with no memory "
-                   "to save; quantization is meant for a GPU (drop --quantize to run in float32)")
+QUANTIZE_ON_CPU = ("--quantize {quantize} on the CPU: bitsandbytes runs there, but slowly; "
+                   "quantization is meant for fitting the model on a GPU")
 
 
 def resolve_device(device: str) -> torch.device:

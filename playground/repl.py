@@ -30,7 +30,8 @@ from playground.engine.types import GenerationRequest, GenerationResult, TokenEv
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
-from playground.sessions import RunRecord, Session, history_path, now_iso, save_session
+from playground.atomic import ensure_private_file
+from playground.sessions import ModelRecord, RunRecord, Session, SessionStore, now_iso
 
 FILL_MARKER = "<FILL>"
 
@@ -104,7 +105,8 @@ class Repl:
         self.language = "python"
         self.fim_next = False
         self.last_seed: int | None = None
-        self.session = Session(params=params.to_dict(), model={"id": engine.name})
+        self.store = SessionStore()
+        self.session = Session(params=params)
         self.model_name = engine.name
         self.prompt_session: PromptSession[str] = PromptSession(
             message="» ", multiline=True, prompt_continuation="… ", key_bindings=self._bindings(),
@@ -177,13 +179,14 @@ class Repl:
         for warning in result.warnings:
             self.console.print(f"warning: {warning}", style="yellow", markup=False)
         self.last_seed = result.params["seed"]
+        self.session.params = self.params
+        try:  # autosaved before the status line: a run whose status was shown is on disk
+            self.store.record_run(self.session, RunRecord.from_result(request, result, started_at,
+                                                                      ModelRecord.from_engine(self.engine)))
+        except UserError as error:
+            self.console.print(f"warning: could not autosave the run (kept in memory): {error}", style="yellow",
+                               markup=False)
         self.console.print(status_line(result), style="dim", markup=False, highlight=False)
-        self.session.runs.append(RunRecord.from_result(request, result, started_at))
-        self.session.params = self.params.to_dict()
-        try:
-            save_session(self.session, history_path(self.session))
-        except OSError as error:
-            self.console.print(f"warning: could not autosave the history: {error}", style="yellow", markup=False)
         return result
 
 
@@ -198,10 +201,10 @@ def status_line(result: GenerationResult) -> str:
 def _file_history() -> History:
     path = locations.repl_history_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return FileHistory(str(path))
-    except OSError:
+        ensure_private_file(path)  # 0600: every prompt typed is in it
+    except UserError:
         return InMemoryHistory()
+    return FileHistory(str(path))
 
 
 def load_with_progress(options: LoadOptions, console: Console) -> Any:

@@ -18,7 +18,6 @@ from rich.table import Table
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
 from playground.presets import available_presets, find_preset
-from playground.sessions import list_sessions, load_session, named_path, save_session
 
 if TYPE_CHECKING:
     from playground.repl import Repl
@@ -115,22 +114,22 @@ def _lang(repl: Repl, args: list[str]) -> None:
 
 
 def _save(repl: Repl, args: list[str]) -> None:
-    name = " ".join(args) or repl.session.name or "repl"
-    path = named_path(name)
-    repl.session.name = path.stem
-    save_session(repl.session, path)
+    name = " ".join(args) or None
+    if name is None and repl.session.saved_path is None:
+        name = repl.session.name or "repl"
+    path = repl.store.save(repl.session, name)
     repl.say(f"saved {path}")
 
 
 def _load(repl: Repl, args: list[str]) -> None:
     if not args:
         raise UserError("usage: /load NAME (tab lists saved sessions)")
-    name = " ".join(args)
-    path = named_path(name)
-    repl.session = load_session(path)
-    repl.params = SamplingParams.make({k: v for k, v in repl.session.params.items() if k != "columns"})
-    repl.set_language(repl.session.language)
-    repl.say(f"loaded {path.name}: {len(repl.session.runs)} run(s); parameters restored")
+    session = repl.store.open(" ".join(args))
+    repl.session = session
+    repl.params = session.params
+    repl.set_language(session.language)
+    shown = session.saved_path.name if session.saved_path else session.title
+    repl.say(f"loaded {shown}: {len(session.runs)} run(s); parameters restored")
 
 
 def _history(repl: Repl, args: list[str]) -> None:
@@ -140,9 +139,9 @@ def _history(repl: Repl, args: list[str]) -> None:
     table = Table("#", "prompt", "tokens", "finish", "seed", box=None, pad_edge=False)
     for number, run in enumerate(repl.session.runs, 1):
         first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
-        tokens = " / ".join(str(len(r["token_ids"])) for r in run.responses)
-        finish = " / ".join(r["finish_reason"] for r in run.responses)
-        table.add_row(str(number), first, tokens, finish, str(run.params.get("seed")))
+        tokens = " / ".join(str(len(r.token_ids)) for r in run.responses)
+        finish = " / ".join(r.finish_reason for r in run.responses)
+        table.add_row(str(number), first, tokens, finish, str(run.params.seed))
     repl.console.print(table)
 
 
@@ -160,7 +159,7 @@ def _quit(repl: Repl, args: list[str]) -> None:
 
 
 def _saved_names(repl: Repl) -> list[str]:
-    return [s.path.stem for s in list_sessions()[0] if s.kind == "saved"]
+    return [entry.title for entry in repl.store.entries() if entry.kind == "saved" and entry.error is None]
 
 
 COMMANDS: dict[str, Command] = {c.name: c for c in [

@@ -40,9 +40,10 @@ def test_submit_streams_a_response_and_reports_status(engine):
     assert code == 0
     run = repl.session.runs[0]
     assert run.prompt == "def f(x):\n    return"  # Enter added a line, alt+enter sent it
-    assert run.responses[0]["text"] in out and len(run.responses[0]["token_ids"]) == 8
+    assert run.responses[0].text in out and len(run.responses[0].token_ids) == 8
     assert "tokens · length · seed 1" in out and "ttft" in out and "tok/s" in out
-    assert list(locations.history_dir().glob("*.json"))  # runs are autosaved
+    assert list(locations.history_dir().glob(f"{repl.session.id}/*.json"))  # runs are autosaved
+    assert run.model.id == engine.name and run.model.device == "cpu"
 
 
 def test_commands_change_the_parameters_with_the_cli_messages(engine):
@@ -84,7 +85,7 @@ def test_fim_marker_splits_the_prompt(engine):
 
 def test_seed_pins_the_last_seed_used(engine):
     repl, code, out = drive(engine, "x = 1" + SEND + "/seed\r", params=SamplingParams.make(max_new_tokens=3))
-    assert repl.params.seed == repl.session.runs[0].params["seed"]
+    assert repl.params.seed == repl.session.runs[0].params.seed
 
 
 def test_completion_of_commands_and_parameter_names(engine):
@@ -135,8 +136,8 @@ def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
     finally:
         slowing.remove()
     first, second = repl.session.runs
-    assert first.responses[0]["finish_reason"] == "cancelled" and code == 0
-    assert 4 <= len(first.responses[0]["token_ids"]) < 100
+    assert first.responses[0].finish_reason == "cancelled" and code == 0
+    assert 4 <= len(first.responses[0].token_ids) < 100
     assert second.prompt == "y"  # the REPL went on
 
 

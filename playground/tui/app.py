@@ -22,9 +22,9 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, TextArea
 from textual.worker import Worker, WorkerState
 
-from playground.config import AppConfig, load_config, save_config
+from playground.config import AppConfig, load_config, remember_theme
 from playground.presets import available_presets
-from playground.sessions import RunRecord, Session
+from playground.sessions import RunRecord, Session, SessionStore
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.errors import UserError
 from playground.params import LIVE_PARAMETERS, SamplingParams
@@ -97,8 +97,8 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
         self.params_b = self.params  # column B's parameters, once the columns are unlinked
         self.linked = True
         self.editing = 0  # the column the panel edits
-        self.session = Session(prompt=prompt, params=self.params.to_dict())
-        self.session_path: Path | None = None
+        self.store = SessionStore()
+        self.session = Session(prompt=prompt, params=self.params)
         self._session_to_open = session
         self._replaying: RunRecord | None = None
         self.loader = loader
@@ -132,10 +132,12 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
         wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
         self.theme = wanted
         self._apply_syntax_theme(wanted)
-        self.theme_changed_signal.subscribe(self, lambda theme: self._theme_chosen(theme.name))
+        # Subscribed after the change above is published (call_next keeps order): the theme applied
+        # at start is not a choice, and must not rewrite config.toml.
+        self.call_next(self.theme_changed_signal.subscribe, self, lambda theme: self._theme_chosen(theme.name))
         self.query_one("#response-1").display = self.params.num_responses == 2
         self.query_one(PromptEditor).focus()
-        for problem in self._theme_problems + ([self.config.problem] if self.config.problem else []):
+        for problem in self._theme_problems + self.config.problems:
             self.notify(problem, severity="warning", timeout=8)
         self._update_prompt_title()
         if self._session_to_open is not None:
@@ -279,9 +281,11 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
 
     def _theme_chosen(self, theme_name: str) -> None:
         self._apply_syntax_theme(theme_name)
-        if self.config.theme != theme_name:
-            self.config.theme = theme_name
-            save_config(self.config)
+        self.config.theme = theme_name
+        try:
+            remember_theme(theme_name)
+        except UserError as error:
+            self.notify(str(error), severity="warning")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -81,12 +81,13 @@ class GenerationActions:
         if run is None:
             return
         run.result = result
+        # Autosave first: a run whose status was shown is on disk. Replays are runs too.
+        self.record_run(run.request, result, run.started_at,
+                        replay_of=self._replaying.id if self._replaying is not None else None)
         summary = describe_finished(result)
         if self._replaying is not None:
             summary = self.check_replay(self._replaying, result) + " · " + summary
             self.notify(summary.split(" · ")[0], title="Replay")
-        else:
-            self.record_run(run.request, result, run.started_at)
         self.query_one(StatusBar).show_run(summary)
         self.query_one("#seed-field").show_last_used(result.params["seed"])
         views = self._response_views()

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from playground import locations
-from playground.atomic import write_text_atomically
 from playground.engine.types import GenerationRequest, GenerationResult
 from playground.errors import UserError
-from playground.params import SamplingParams
-from playground.sessions import (RunRecord, Session, export_markdown, first_line, history_path, load_session,
-                                 named_path, save_session)
+from playground.sessions import (ModelRecord, NameNeeded, RunRecord, Session, SessionEntry, SessionStore,
+                                 first_line)
 from playground.tui.columns import first_divergence
 from playground.tui.screens.name_prompt import NamePrompt
 from playground.tui.screens.sessions import SessionsScreen
@@ -21,84 +18,70 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
 
-def model_record(engine: Any, options: Any) -> dict[str, Any]:
-    loaded = engine.loaded
-    device = getattr(loaded, "device", None)
-    return {"id": getattr(loaded, "name", engine.name), "revision": getattr(loaded, "revision", None),
-            "quantize": getattr(loaded, "quantize", "none"), "dtype": getattr(loaded, "dtype", None),
-            "device": getattr(device, "type", str(device))}
-
-
 class SessionActions:
-    """Mixed into PlaygroundApp: everything that reads or writes session files."""
+    """Mixed into PlaygroundApp: everything that reads or writes session files (through the store)."""
 
     session: Session
-    session_path: Path | None
+    store: SessionStore
 
     def record_run(self: PlaygroundApp, request: GenerationRequest, result: GenerationResult,
-                   started_at: str) -> None:
-        """Add a finished run and autosave the history file (atomically: a crash loses at most
-        the run still streaming)."""
+                   started_at: str, replay_of: str | None = None) -> None:
+        """Add a finished run (a replay too) and autosave it to the history: one file per run,
+        written atomically, so a crash loses at most the run still streaming."""
         session = self.session
-        session.runs.append(RunRecord.from_result(request, result, started_at))
         session.prompt, session.suffix, session.fim = request.prompt, request.suffix, request.is_fim
-        session.params = self.params.to_dict()
-        if self.engine is not None:
-            session.model = model_record(self.engine, self.options)
+        session.params = self.params
+        model = ModelRecord.from_engine(self.engine) if self.engine is not None else ModelRecord(result.model)
         try:
-            save_session(session, history_path(session))
-        except OSError as error:
-            self.notify(f"could not autosave the session history: {error}", severity="error")
+            self.store.record_run(session, RunRecord.from_result(request, result, started_at, model, replay_of))
+        except UserError as error:
+            self.notify(f"could not autosave the run (it is kept in memory): {error}", severity="error")
 
     def action_save_session(self: PlaygroundApp) -> None:
-        if self.session_path is not None:
-            self._save_to(self.session_path)
+        if self.session.saved_path is not None:
+            self._save_to(None)
             return
+        self._ask_name()
+
+    def _ask_name(self: PlaygroundApp) -> None:
         default = re.sub(r"[^\w .+-]", "", first_line(self.session.prompt))[:40].strip() or "session"
         self.push_screen(NamePrompt("Save the session as (a name, or a path ending in .json):", default),
                          self._save_as)
 
     def _save_as(self: PlaygroundApp, name: str | None) -> None:
-        if not name:
-            return
+        if name:
+            self._save_to(name)
+
+    def _save_to(self: PlaygroundApp, name: str | None) -> None:
+        self.session.prompt = self.query_one("#prompt").text
+        self.session.params = self.params
         try:
-            path = named_path(name)
+            path = self.store.save(self.session, name)
+        except NameNeeded:
+            self._ask_name()
+            return
         except UserError as error:
             self.notify(str(error), severity="error")
             return
-        self.session.name = Path(name).stem
-        self._save_to(path)
-
-    def _save_to(self: PlaygroundApp, path: Path) -> None:
-        self.session.prompt = self.query_one("#prompt").text
-        self.session.params = self.params.to_dict()
-        try:
-            save_session(self.session, path)
-        except OSError as error:
-            self.notify(f"could not save {path}: {error}", severity="error")
-            return
-        self.session_path = path
         self.notify(f"Saved {path}")
 
     def action_sessions(self: PlaygroundApp) -> None:
-        self.push_screen(SessionsScreen(), lambda path: self.open_session(path) if path else None)
+        self.push_screen(SessionsScreen(self.store), lambda entry: self.open_session(entry) if entry else None)
 
-    def open_session(self: PlaygroundApp, path: Path) -> None:
+    def open_session(self: PlaygroundApp, target: Path | SessionEntry) -> None:
         try:
-            session = load_session(path)
+            session = self.store.open(target)
         except UserError as error:
             self.notify(str(error), title="Cannot open session", severity="error", timeout=10)
             return
         self.session = session
-        self.session_path = path if path.parent != locations.history_dir() else None
         editor = self.query_one("#prompt")
         editor.load_text(session.prompt + ("<FILL>" + session.suffix if session.fim and session.suffix is not None else ""))
         self.fim = session.fim
-        self.query_one("#parameters").set_params(SamplingParams.make(
-            {k: v for k, v in session.params.items() if k != "columns"}))
+        self.query_one("#parameters").set_params(session.params)
         if session.runs:
             self.show_saved_run(session.runs[-1])
-        self.notify(f"Opened {path.name}: {len(session.runs)} run(s)")
+        self.notify(f"Opened {session.title}: {len(session.runs)} run(s)")
 
     def show_saved_run(self: PlaygroundApp, run: RunRecord) -> None:
         views = self._response_views()
@@ -108,8 +91,8 @@ class SessionActions:
             view.start(before, after)
             if index < len(run.responses):
                 response = run.responses[index]
-                view.append(response["text"])
-                view.border_subtitle = f"{len(response['token_ids'])} tokens · {response['finish_reason']} (saved)"
+                view.append(response.text)
+                view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason} (saved)"
 
     def action_replay(self: PlaygroundApp) -> None:
         """Re-run the last saved run with its parameters, seed and live changes."""
@@ -117,26 +100,23 @@ class SessionActions:
             self.notify("No run to replay yet.", severity="warning")
             return
         run = self.session.runs[-1]
-        recorded = self.session.model
-        if self.engine is not None and recorded and model_record(self.engine, self.options)["id"] != recorded.get("id"):
-            self.notify(f"This run was recorded with {recorded.get('id')}; another model gives other tokens.",
+        if self.engine is not None and ModelRecord.from_engine(self.engine).id != run.model.id:
+            self.notify(f"This run was recorded with {run.model.id}; another model gives other tokens.",
                         severity="warning")
         self.start_generation(run.replay_request(), replaying=run)
 
     def check_replay(self: PlaygroundApp, run: RunRecord, result: GenerationResult) -> str:
         for saved, new in zip(run.responses, result.responses):
-            at = first_divergence(saved["token_ids"], new.token_ids)
+            at = first_divergence(saved.token_ids, new.token_ids)
             if at is not None:
                 return f"✗ replay differs from the saved run at token {at} of response {new.index + 1}"
         total = sum(len(r.token_ids) for r in result.responses)
         return f"✓ replay identical to the saved run ({total} tokens)"
 
     def action_export_markdown(self: PlaygroundApp) -> None:
-        stem = (self.session_path.stem if self.session_path else None) or history_path(self.session).stem
-        path = locations.data_dir() / "exports" / f"{stem}.md"
         try:
-            write_text_atomically(path, export_markdown(self.session))
-        except OSError as error:
-            self.notify(f"could not write {path}: {error}", severity="error")
+            path = self.store.export(self.session)
+        except UserError as error:
+            self.notify(str(error), severity="error")
             return
         self.notify(f"Exported {path}")

@@ -6,7 +6,7 @@ import asyncio
 
 from playground import locations
 from playground.params import SamplingParams
-from playground.sessions import load_session
+from playground.sessions import Session, SessionStore, load_session_file
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.slider import Slider
@@ -96,18 +96,18 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             await pilot.pause()
             app.screen.query_one("#name-input").value = "  "
             await pilot.press("enter")  # an empty name keeps the prompt open
-            assert app.screen.query("#name-input") and app.session_path is None
+            assert app.screen.query("#name-input") and app.session.saved_path is None
             app.screen.query_one("#name-input").value = "my fib"
             await pilot.press("enter")
             await pilot.pause()
-            assert app.session_path == locations.sessions_dir() / "my fib.json"
+            assert app.session.saved_path == locations.sessions_dir() / "my fib.json"
             return result
 
     result = asyncio.run(first_session())
-    saved = load_session(locations.sessions_dir() / "my fib.json")
-    assert saved.name == "my fib" and saved.runs[0].responses[0]["token_ids"] == result.responses[0].token_ids
-    assert saved.model["id"] == str(tiny_model_dir) and saved.model["device"] == "cpu"
-    assert len(list(locations.history_dir().glob("*.json"))) == 1  # every run is autosaved
+    saved = load_session_file(locations.sessions_dir() / "my fib.json")
+    assert saved.name == "my fib" and saved.runs[0].responses[0].token_ids == result.responses[0].token_ids
+    assert saved.runs[0].model.id == str(tiny_model_dir) and saved.runs[0].model.device == "cpu"
+    assert len(list(locations.history_dir().glob(f"{saved.id}/*.json"))) == 1  # every run is autosaved
 
     async def reopen():
         app = tiny_app(tiny_model_dir, session=locations.sessions_dir() / "my fib.json")
@@ -122,7 +122,11 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             status = str(app.query_one("#run-status").render())
             assert "✓ replay identical to the saved run (25 tokens)" in status
             assert app.run_state.result.responses[0].token_ids == result.responses[0].token_ids
+            original, replay = app.session.runs  # the replay is recorded too, as a replay of the first
+            assert replay.replay_of == original.id and replay.responses[0].token_ids == original.responses[0].token_ids
     asyncio.run(reopen())
+    entries = SessionStore().entries()  # the saved session and its history are one entry
+    assert [(e.title, e.kind, e.runs, e.unsaved_runs) for e in entries] == [("my fib", "saved", 2, 1)]
 
 
 def test_sessions_screen_search_rename_delete_open():
@@ -131,16 +135,15 @@ def test_sessions_screen_search_rename_delete_open():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await generate(pilot)
-            app.session_path = None
             app._save_as("alpha")
+            alpha_id = app.session.id
             app.query_one(PromptEditor).load_text("SELECT 1;\n")
-            app.session = app.session.__class__(prompt="SELECT 1;\n")
-            app.session_path = None
+            app.session = Session(prompt="SELECT 1;\n")
             await generate(pilot)
             await pilot.press("f2")
             await pilot.pause()
             table = app.screen.query_one("#session-table")
-            assert table.row_count == 3  # alpha (saved) and two recent histories
+            assert table.row_count == 2  # alpha (saved, with its history) and one recent session
             await pilot.press(*"alpha")
             await pilot.pause()
             assert table.row_count == 1
@@ -156,13 +159,27 @@ def test_sessions_screen_search_rename_delete_open():
             await pilot.press("down", "up")  # arrows move the list while the search box has focus
             await pilot.press("enter")  # open the first row: the saved session
             await pilot.pause()
-            assert app.query_one(PromptEditor).text == "import os\n"
+            assert app.query_one(PromptEditor).text == "import os\n" and app.session.id == alpha_id
+            await generate(pilot)  # autosaved under the opened session's id: still one entry
+            await pilot.press("ctrl+s")  # saves where the session is now, never under the old name
+            await pilot.pause()
+            assert not (locations.sessions_dir() / "alpha.json").exists()
+            assert len(load_session_file(locations.sessions_dir() / "beta.json").runs) == 2
             await pilot.press("f2")
+            await pilot.pause()
+            assert app.screen.query_one("#session-table").row_count == 2
+            await pilot.press(*"beta")
             await pilot.pause()
             await pilot.press("ctrl+d", "y")
             await pilot.pause()
             assert not (locations.sessions_dir() / "beta.json").exists()
+            assert not (locations.history_dir() / alpha_id).exists()  # its history went with it
+            await pilot.press("escape")
+            await pilot.pause()
+            await generate(pilot)  # a new run after the delete: recorded alone, the deleted ones stay gone
     asyncio.run(scenario())
+    entries = SessionStore().entries()
+    assert sorted((e.title, e.runs) for e in entries) == [("SELECT 1;", 1), ("import os", 1)]
 
 
 def test_corrupt_session_file_is_reported_and_the_app_keeps_running(tmp_path):

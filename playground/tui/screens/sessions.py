@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -13,12 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label
 
 from playground.errors import UserError
-from playground.sessions import SessionSummary, delete_session, list_sessions, rename_session
+from playground.sessions import SessionEntry, SessionStore
 from playground.tui.screens.name_prompt import Confirm, NamePrompt
 
 
-class SessionsScreen(ModalScreen[Path | None]):
-    """Returns the path of the session to open, or None."""
+class SessionsScreen(ModalScreen[SessionEntry | None]):
+    """Returns the entry of the session to open, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Close", id="sessions.close"),
@@ -36,9 +35,10 @@ class SessionsScreen(ModalScreen[Path | None]):
     SessionsScreen #problems { color: $warning; height: auto; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: SessionStore) -> None:
         super().__init__()
-        self.summaries: list[SessionSummary] = []
+        self.store = store
+        self.summaries: list[SessionEntry] = []
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -54,8 +54,9 @@ class SessionsScreen(ModalScreen[Path | None]):
         self.query_one(Input).focus()
 
     def reload(self) -> None:
-        self.summaries, problems = list_sessions()
-        self.query_one("#problems", Label).update("\n".join(problems))
+        entries = self.store.entries()
+        self.summaries = [entry for entry in entries if entry.error is None]
+        self.query_one("#problems", Label).update("\n".join(e.error for e in entries if e.error is not None))
         self._fill(self.query_one(Input).value)
 
     def _fill(self, search: str) -> None:
@@ -66,51 +67,54 @@ class SessionsScreen(ModalScreen[Path | None]):
             row = (summary.title, summary.kind, summary.updated_at.replace("T", " ")[:16], summary.model,
                    summary.first_line[:60])
             if needle in " ".join(row).lower():
-                table.add_row(*row, key=str(summary.path))
+                table.add_row(*row, key=summary.key)
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
         self._fill(event.value)
 
-    def _selected(self) -> Path | None:
+    def _selected(self) -> SessionEntry | None:
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return Path(key) if key else None
+        return next((entry for entry in self.summaries if entry.key == key), None)
 
     def action_move(self, step: int) -> None:
         table = self.query_one(DataTable)
         table.move_cursor(row=table.cursor_row + step)
 
     def action_open(self) -> None:
-        path = self._selected()
-        if path is not None:
-            self.dismiss(path)
+        entry = self._selected()
+        if entry is not None:
+            self.dismiss(entry)
 
     def action_rename(self) -> None:
-        path = self._selected()
-        if path is None:
+        entry = self._selected()
+        if entry is None:
             return
 
         def renamed(name: str | None) -> None:
             if name:
                 try:
-                    rename_session(path, name)
+                    self.store.rename(entry, name)
                 except UserError as error:
                     self.notify(str(error), severity="error")
                 self.reload()
 
-        self.app.push_screen(NamePrompt("New name for the session:", path.stem), renamed)
+        self.app.push_screen(NamePrompt("New name for the session:", entry.title), renamed)
 
     def action_delete(self) -> None:
-        path = self._selected()
-        if path is None:
+        entry = self._selected()
+        if entry is None:
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                delete_session(path)
+                try:
+                    self.store.delete(entry)
+                except UserError as error:
+                    self.notify(str(error), severity="error")
                 self.reload()
 
-        self.app.push_screen(Confirm(f"Delete {path.name}?"), confirmed)
+        self.app.push_screen(Confirm(f"Delete {entry.title}?"), confirmed)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from playground import locations
-from playground.atomic import write_text_atomically
+from playground.atomic import remove_stale_temporaries, write_text_atomically
 from playground.errors import UserError
 from playground.params import ParamError, SamplingParams
 from playground.names import check_name
@@ -59,6 +59,7 @@ def available_presets() -> tuple[dict[str, Preset], list[str]]:
     """Every preset by name (user ones override shipped ones), and one line per broken file."""
     presets: dict[str, Preset] = {}
     problems: list[str] = []
+    remove_stale_temporaries(locations.user_presets_dir())
     for folder, shipped in _folders():
         try:
             paths = sorted(p for p in folder.glob("*.toml") if not p.name.startswith(".")) if folder.is_dir() else []

@@ -25,12 +25,12 @@ from rich.table import Table
 from rich.text import Text
 
 from playground import locations
+from playground.atomic import ensure_private_file
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.engine.types import GenerationRequest, GenerationResult, TokenEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
-from playground.atomic import ensure_private_file
 from playground.sessions import ModelRecord, RunRecord, Session, SessionStore, now_iso
 
 FILL_MARKER = "<FILL>"

@@ -24,7 +24,7 @@ PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
 V1_FILE = Path(__file__).parent / "data" / "session-v1.json"
 
 
-def run_once(engine, request, handle=None, on_event=None, model: str = "tiny"):
+def run_once(engine, request, handle=None, on_event=None):
     result = engine.generate(request, on_event, handle)
     record = RunRecord.from_result(request, result, "2026-11-25T00:00:00+00:00", ModelRecord.from_engine(engine))
     return record, result
@@ -71,7 +71,8 @@ def test_replay_gives_identical_tokens_including_live_changes(engine):
 
 
 def test_replay_of_unlinked_columns(engine):
-    cold, hot = SamplingParams.make(temperature=0.2, max_new_tokens=10), SamplingParams.make(temperature=1.5, max_new_tokens=10)
+    cold = SamplingParams.make(temperature=0.2, max_new_tokens=10)
+    hot = SamplingParams.make(temperature=1.5, max_new_tokens=10)
     request = GenerationRequest(PROMPT, cold.replace(num_responses=2), columns=(cold, hot))
     record, result = run_once(engine, request)
     SessionStore().save(Session(prompt=PROMPT, runs=[record]), "ab")
@@ -150,7 +151,7 @@ for number in range(10_000):
 def test_killing_a_writer_at_random_points_never_leaves_a_broken_file(tmp_path, mode):
     rng = random.Random(0)
     target = tmp_path / "session.json"
-    for attempt in range(4 if mode == "save" else 2):
+    for _attempt in range(4 if mode == "save" else 2):
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(target), mode], stdout=subprocess.PIPE, text=True)
         finished = -1
         deadline = time.monotonic() + rng.uniform(1.0, 2.0)  # a random moment to kill at, not a wait

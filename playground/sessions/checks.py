@@ -49,11 +49,11 @@ def obj(value: Any, where: str) -> dict[str, Any]:
 
 def field(data: dict[str, Any], key: str, where: str) -> Any:
     if key not in data:
-        raise Invalid(f"{_join(where, key)} is missing")
+        raise Invalid(f"{join(where, key)} is missing")
     return data[key]
 
 
-def _join(where: str, key: str) -> str:
+def join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
@@ -63,9 +63,9 @@ def text(data: dict[str, Any], key: str, where: str = "", *, optional: bool = Fa
         return default
     value = field(data, key, where)
     if not isinstance(value, str):
-        raise Invalid(f"{_join(where, key)} must be a string (got {kind(value)})")
+        raise Invalid(f"{join(where, key)} must be a string (got {kind(value)})")
     if limit is not None and len(value) > limit:
-        raise Invalid(f"{_join(where, key)} is longer than {limit} characters")
+        raise Invalid(f"{join(where, key)} is longer than {limit} characters")
     return value
 
 
@@ -78,12 +78,12 @@ def required_text(data: dict[str, Any], key: str, where: str = "", *, limit: int
 def boolean(data: dict[str, Any], key: str, where: str = "") -> bool:
     value = field(data, key, where)
     if not isinstance(value, bool):
-        raise Invalid(f"{_join(where, key)} must be true or false (got {kind(value)})")
+        raise Invalid(f"{join(where, key)} must be true or false (got {kind(value)})")
     return value
 
 
 def integer(data: dict[str, Any], key: str, where: str = "", low: int = 0, high: int = 2**63 - 1) -> int:
-    return whole(field(data, key, where), _join(where, key), low, high)
+    return whole(field(data, key, where), join(where, key), low, high)
 
 
 def whole(value: Any, where: str, low: int = 0, high: int = 2**63 - 1) -> int:
@@ -97,7 +97,7 @@ def whole(value: Any, where: str, low: int = 0, high: int = 2**63 - 1) -> int:
 def seconds(data: dict[str, Any], key: str, where: str) -> float:
     value = field(data, key, where)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise Invalid(f"{_join(where, key)} must be a number of at least 0 (got {value!r})")
+        raise Invalid(f"{join(where, key)} must be a number of at least 0 (got {value!r})")
     return float(value)
 
 
@@ -106,7 +106,7 @@ def timestamp(data: dict[str, Any], key: str, where: str = "") -> str:
     try:
         datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{_join(where, key)} must be an ISO 8601 time (got {value!r})") from None
+        raise Invalid(f"{join(where, key)} must be an ISO 8601 time (got {value!r})") from None
     return value
 
 
@@ -115,22 +115,22 @@ def array(data: dict[str, Any], key: str, where: str = "", *, optional: bool = F
         return None
     value = field(data, key, where)
     if not isinstance(value, list):
-        raise Invalid(f"{_join(where, key)} must be an array (got {kind(value)})")
+        raise Invalid(f"{join(where, key)} must be an array (got {kind(value)})")
     return value
 
 
 def items(data: dict[str, Any], key: str, where: str, read: Callable[[Any, str], T]) -> list[T]:
     """Every element of the array ``data[key]``, each read with its own place in errors."""
     values = array(data, key, where) or []
-    place = _join(where, key)
+    place = join(where, key)
     return [read(value, f"{place}[{index}]") for index, value in enumerate(values)]
 
 
 def string_table(data: dict[str, Any], key: str, where: str = "") -> dict[str, str]:
-    value = obj(field(data, key, where), _join(where, key))
+    value = obj(field(data, key, where), join(where, key))
     for name, entry in value.items():
         if not isinstance(entry, str) or len(entry) > SHORT_TEXT:
-            raise Invalid(f"{_join(where, key)}.{name} must be a short string (got {kind(entry)})")
+            raise Invalid(f"{join(where, key)}.{name} must be a short string (got {kind(entry)})")
     return dict(value)
 
 

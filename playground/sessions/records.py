@@ -168,7 +168,7 @@ class RunRecord:
         """The same request, seed included, with its live changes scheduled at the same tokens."""
         columns = self.columns
         if columns is not None:  # unlinked columns drew their seeds as recorded
-            columns = tuple(c.replace(seed=r.seed) for c, r in zip(columns, self.responses))
+            columns = tuple(c.replace(seed=r.seed) for c, r in zip(columns, self.responses, strict=True))
         return GenerationRequest(self.prompt, self.params, suffix=self.suffix, columns=columns,
                                  scheduled=self.live_changes)
 

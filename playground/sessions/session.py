@@ -101,14 +101,14 @@ def _check_header(data: Any, expected: str) -> int:
 def _read_state(data: dict[str, Any], where: str = "") -> Session:
     session_id = checks.required_text(data, "id", where, limit=64)
     if not ID_PATTERN.fullmatch(session_id):
-        raise Invalid(f"{checks._join(where, 'id')} must be letters, digits, '-' or '_' (got {session_id!r})")
+        raise Invalid(f"{checks.join(where, 'id')} must be letters, digits, '-' or '_' (got {session_id!r})")
     language = checks.required_text(data, "language", where, limit=64)
     if not language.strip():
-        raise Invalid(f"{checks._join(where, 'language')} must not be empty")
+        raise Invalid(f"{checks.join(where, 'language')} must not be empty")
     return Session(prompt=checks.required_text(data, "prompt", where),
                    suffix=checks.text(data, "suffix", where, optional=True), fim=checks.boolean(data, "fim", where),
                    language=language, params=checks.params(checks.field(data, "params", where),
-                                                           checks._join(where, "params")),
+                                                           checks.join(where, "params")),
                    name=checks.text(data, "name", where, optional=True, limit=checks.SHORT_TEXT), id=session_id,
                    created_at=checks.timestamp(data, "created_at", where),
                    updated_at=checks.timestamp(data, "updated_at", where))

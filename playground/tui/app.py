@@ -132,8 +132,7 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
         wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
         self.theme = wanted
         self._apply_syntax_theme(wanted)
-        # Subscribed after the change above is published (call_next keeps order): the theme applied
-        # at start is not a choice, and must not rewrite config.toml.
+        # call_next: subscribe after the start-up theme is published; it is not a choice to remember
         self.call_next(self.theme_changed_signal.subscribe, self, lambda theme: self._theme_chosen(theme.name))
         self.query_one("#response-1").display = self.params.num_responses == 2
         self.query_one(PromptEditor).focus()
@@ -281,7 +280,6 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
 
     def _theme_chosen(self, theme_name: str) -> None:
         self._apply_syntax_theme(theme_name)
-        self.config.theme = theme_name
         try:
             remember_theme(theme_name)
         except UserError as error:

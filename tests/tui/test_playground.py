@@ -236,11 +236,13 @@ def test_theme_choice_is_remembered_and_drives_syntax_colours():
         app = scripted_app()
         async with app.run_test(size=SIZE) as pilot:
             app.theme = "starcoder-light"
-            await pilot.pause()
+            await wait_for(pilot, lambda: app.engine is not None)
             assert app.query_one(PromptEditor).theme == "github_light"
         assert load_config().theme == "starcoder-light"
         again = scripted_app()
         async with again.run_test(size=SIZE) as pilot:
+            # leave once loaded: ModelLoaded arriving mid-shutdown is the app race issue 13 names
+            await wait_for(pilot, lambda: again.engine is not None)
             assert again.theme == "starcoder-light"
     asyncio.run(scenario())
 

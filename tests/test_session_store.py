@@ -193,3 +193,18 @@ def test_a_history_id_that_is_not_a_plain_name_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(SessionError, match="id must be letters, digits"):
         load_session_file(path)
+
+
+def test_a_version_1_history_file_and_new_runs_of_its_session_are_one_entry():
+    legacy = locations.history_dir() / "20261120090000-0a1b2c3d.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text((Path(__file__).parent / "data" / "session-v1.json").read_text())
+    store = SessionStore()
+    [entry] = store.entries()
+    assert (entry.kind, entry.runs, entry.session_id) == ("recent", 2, "0a1b2c3d")
+    session = store.open(entry)
+    store.record_run(session, make_run(9, started_at="2026-11-21T10:00:00+00:00"))
+    [entry] = store.entries()
+    assert entry.runs == 3 and [r.params.seed for r in store.open(entry).runs][-1] == 9
+    store.delete(entry)
+    assert store.entries() == [] and not legacy.exists()

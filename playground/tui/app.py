@@ -132,8 +132,8 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
         wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
         self.theme = wanted
         self._apply_syntax_theme(wanted)
-        # call_next: subscribe after the start-up theme is published; it is not a choice to remember
-        self.call_next(self.theme_changed_signal.subscribe, self, lambda theme: self._theme_chosen(theme.name))
+        self._starting_theme: str | None = wanted  # applied, not chosen: never written to config.toml
+        self.theme_changed_signal.subscribe(self, lambda theme: self._theme_chosen(theme.name))
         self.query_one("#response-1").display = self.params.num_responses == 2
         self.query_one(PromptEditor).focus()
         for problem in self._theme_problems + self.config.problems:
@@ -280,6 +280,9 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
 
     def _theme_chosen(self, theme_name: str) -> None:
         self._apply_syntax_theme(theme_name)
+        starting, self._starting_theme = self._starting_theme, None
+        if theme_name == starting:
+            return
         try:
             remember_theme(theme_name)
         except UserError as error:

@@ -22,6 +22,11 @@ def steady(app) -> None:
     """Blinking cursors make a capture depend on its timing: hold them still."""
     for widget in app.screen.query("TextArea, Input"):
         widget.cursor_blink = False
+        if hasattr(widget, "_line_cache"):
+            # TextArea's line cache key leaves out focus and, with blink off, the cursor: a line
+            # drawn in the blink's "off" phase would be reused without its cursor.
+            widget._line_cache.clear()
+            widget.refresh()
 
 
 async def loaded(pilot):

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from playground import locations
+from playground.atomic import ensure_private_file
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.engine.types import GenerationRequest, GenerationResult, StreamEvent
 from playground.errors import UserError
@@ -32,11 +33,11 @@ from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
 from playground.runtime.describe import error_message, status_line
 from playground.runtime.engines import PlaygroundEngine
-from playground.runtime.keeper import SessionKeeper, model_record
+from playground.runtime.keeper import SessionKeeper
 from playground.runtime.opening import DEMO_NOTICE, open_engine
 from playground.runtime.prompts import FILL_MARKER, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
-from playground.sessions import Session
+from playground.sessions.session import Session
 
 
 class StreamDisplay:
@@ -108,7 +109,7 @@ class Repl:
         self.language = "python"
         self.fim_next = False
         self.last_seed: int | None = None
-        self.keeper = SessionKeeper(Session(params=params.to_dict(), model=model_record(engine)))
+        self.keeper = SessionKeeper(Session(params=params))
         self.model_name = engine.name
         self.prompt_session: PromptSession[str] = PromptSession(
             message="» ", multiline=True, prompt_continuation="… ", key_bindings=self._bindings(),
@@ -178,20 +179,21 @@ class Repl:
         for warning in result.warnings:
             self.console.print(f"warning: {warning}", style="yellow", markup=False)
         self.last_seed = result.seed
-        self.console.print(status_line(result), style="dim", markup=False, highlight=False)
+        # Autosaved before the status line: a run whose status was shown is on disk.
         problem = self.keeper.record(generation, result, self.params)
         if problem is not None:
-            self.console.print(f"warning: {problem}", style="yellow", markup=False)
+            self.console.print(f"warning: {problem}", style="yellow", markup=False, highlight=False)
+        self.console.print(status_line(result), style="dim", markup=False, highlight=False)
         return result
 
 
 def _file_history() -> History:
     path = locations.repl_history_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return FileHistory(str(path))
-    except OSError:
+        ensure_private_file(path)  # 0600: every prompt typed is in it
+    except UserError:
         return InMemoryHistory()
+    return FileHistory(str(path))
 
 
 def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngine:

@@ -17,7 +17,7 @@ UI_LIBRARIES = {"textual", "rich", "prompt_toolkit", "pygments"}
 #: The engine, the application layer and the data modules: none may reach a UI library.
 HEADLESS = ("playground.engine", "playground.runtime", "playground.sessions", "playground.params",
             "playground.presets", "playground.config", "playground.locations", "playground.atomic",
-            "playground.errors")
+            "playground.errors", "playground.names", "playground.user_files")
 MAX_LINES = 300
 
 
@@ -118,7 +118,8 @@ def test_no_import_loops_in_playground():
 
 def test_the_engine_the_application_layer_and_the_data_modules_reach_no_ui_library():
     headless = [m for m in MODULES if m.startswith(HEADLESS)]
-    assert {"playground.engine.engine", "playground.runtime.keeper", "playground.params"} <= set(headless)
+    assert {"playground.engine.engine", "playground.runtime.keeper", "playground.params",
+            "playground.sessions.store", "playground.user_files"} <= set(headless)
     for module in headless:
         for reached in reachable(module):
             ui = {name for name in imported_names(reached) if name.split(".")[0] in UI_LIBRARIES}

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState
@@ -33,7 +34,7 @@ from playground.runtime.opening import describe_engine, open_engine
 from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER
 from playground.runtime.running import Generation
-from playground.sessions import Session
+from playground.sessions.session import Session
 from playground.tui.generation_control import GenerationControl
 from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
 from playground.tui.palette import PaletteCommand, PlaygroundCommands, playground_commands
@@ -79,7 +80,7 @@ class PlaygroundApp(App[None]):
         super().__init__()
         self.options = options
         self.set_reactive(PlaygroundApp.state, PlaygroundState.starting(params or SamplingParams()))
-        self.keeper = SessionKeeper(Session(prompt=prompt, params=self.state.params.to_dict()))
+        self.keeper = SessionKeeper(Session(prompt=prompt, params=self.state.params))
         self.loader = loader
         self.config = config or load_config()
         self.engine: PlaygroundEngine | None = None
@@ -107,7 +108,7 @@ class PlaygroundApp(App[None]):
     def on_mount(self) -> None:
         self.themes.start()
         self.query_one(PromptEditor).focus()
-        for problem in self.themes.problems + ([self.config.problem] if self.config.problem else []):
+        for problem in self.themes.problems + self.config.problems:
             self.notify(problem, severity="warning", timeout=8)
         if self._session_to_open is not None:
             self.sessions.open(self._session_to_open)
@@ -263,6 +264,12 @@ class PlaygroundApp(App[None]):
 
     def action_export_markdown(self) -> None:
         self.sessions.export_markdown()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification, a widget's too, is plain text: messages carry file names, prompts
+        and errors, which must never be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS))

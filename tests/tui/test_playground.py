@@ -300,14 +300,34 @@ def test_theme_choice_is_remembered_and_drives_syntax_colours():
         app = scripted_app()
         async with app.run_test(size=SIZE) as pilot:
             app.theme = "starcoder-light"
-            await pilot.pause()
+            await wait_for(pilot, lambda: app.engine is not None)
             assert app.query_one(PromptEditor).theme == "github_light"
         assert load_config().theme == "starcoder-light"
         again = scripted_app()
         async with again.run_test(size=SIZE) as pilot:
+            # leave once loaded: ModelLoaded arriving mid-shutdown is the app race issue 13 names
+            await wait_for(pilot, lambda: again.engine is not None)
             assert again.theme == "starcoder-light"
             await wait_for(pilot, lambda: again.engine is not None)  # leave once loading has ended
     asyncio.run(scenario())
+
+
+def test_launching_never_rewrites_config_toml(isolated_dirs):
+    config = isolated_dirs / "config" / "starcoder-play" / "config.toml"
+
+    async def launch():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+
+    asyncio.run(launch())
+    assert not config.exists()  # the default theme, applied, is not a choice to remember
+    config.parent.mkdir(parents=True)
+    config.write_text('# mine\ntheme = "midnight-terminal"  # dark\n')
+    before = config.stat().st_mtime_ns
+    asyncio.run(launch())
+    assert config.read_text() == '# mine\ntheme = "midnight-terminal"  # dark\n'
+    assert config.stat().st_mtime_ns == before
 
 
 def test_broken_theme_file_is_reported_and_skipped(isolated_dirs):

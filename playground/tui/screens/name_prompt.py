@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -58,4 +59,5 @@ class Confirm(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        yield Label(f"{self.question}  [b]y[/b]/[b]n[/b]")
+        # The question may hold a file name: plain text, never markup.
+        yield Label(Text.assemble(self.question, "  ", ("y", "bold"), "/", ("n", "bold")))

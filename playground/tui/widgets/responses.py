@@ -8,7 +8,7 @@ from textual.reactive import reactive
 
 from playground.engine.types import GenerationRequest, GenerationResult
 from playground.runtime.describe import first_divergence
-from playground.sessions import RunRecord
+from playground.sessions.records import RunRecord
 from playground.tui.columns import column_titles
 from playground.tui.runs import RunState
 from playground.tui.state import PlaygroundState
@@ -113,8 +113,8 @@ class ResponsesPane(Horizontal):
             view.start(before, after)
             if index < len(run.responses):
                 response = run.responses[index]
-                view.append(response["text"])
-                view.border_subtitle = f"{len(response['token_ids'])} tokens · {response['finish_reason']} (saved)"
+                view.append(response.text)
+                view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason} (saved)"
 
     def clear(self) -> None:
         for view in self.views:

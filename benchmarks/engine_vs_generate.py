@@ -81,7 +81,8 @@ def build_engine(vocab_size: int | None) -> Any:
         return Engine(load_model(LoadOptions(model=str(path), device="cpu")), decode="eager")
 
 
-def measure(engine: Any, ours: dict[str, Any], theirs: dict[str, Any], tokens: int, repeats: int) -> tuple[float, float]:
+def measure(engine: Any, ours: dict[str, Any], theirs: dict[str, Any], tokens: int,
+            repeats: int) -> tuple[float, float]:
     from playground.engine.types import GenerationRequest
     from playground.params import SamplingParams
 

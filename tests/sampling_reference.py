@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 import torch
 from scipy import stats
 from transformers.generation.logits_process import (MinPLogitsWarper, RepetitionPenaltyLogitsProcessor,
@@ -18,6 +19,17 @@ from playground.params import SamplingParams
 VOCAB = 49152  # StarCoder2's vocabulary
 #: Significance of every statistical test: each passes at p >= 1e-3.
 ALPHA = 1e-3
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """These tests draw from [rows, 49152] tensors one small op after another: on shared cores
+    a second intra-op thread mostly waits (and spins), so they run on one. Module-scoped, so
+    that it also covers the module's fixtures."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def penalized(logits: torch.Tensor, params: SamplingParams, seen: Sequence[int] = (),

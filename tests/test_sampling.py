@@ -9,7 +9,9 @@ from transformers.generation.logits_process import RepetitionPenaltyLogitsProces
 from playground.engine.sampling import (PenaltyState, RowParams, apply_penalties, filter_logits, host_shortcuts,
                                         next_tokens)
 from playground.params import SamplingParams
-from tests.sampling_reference import VOCAB, allowed_set
+from tests.sampling_reference import VOCAB, allowed_set, one_thread
+
+pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 
 
 def peaked_logits(rows: int, seed: int) -> torch.Tensor:

@@ -10,8 +10,10 @@ from scipy import stats
 
 from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens, prefilter
 from playground.params import SamplingParams
-from tests.sampling_reference import ALPHA, VOCAB, allowed_set, penalized
+from tests.sampling_reference import ALPHA, VOCAB, allowed_set, one_thread, penalized
 from tests.test_sampling_law import DISTRIBUTIONS, FILTERS, assert_follows_law, draw, peaky
+
+pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 
 
 def step_both_ways(logits: torch.Tensor, rows: list[SamplingParams], seeds: list[int], step: int,

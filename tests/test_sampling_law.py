@@ -15,7 +15,9 @@ import torch
 
 from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens
 from playground.params import SamplingParams
-from tests.sampling_reference import VOCAB, LawCheck, allowed_set, penalized, reference_law
+from tests.sampling_reference import VOCAB, LawCheck, allowed_set, one_thread, penalized, reference_law
+
+pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 
 PROMPT = [7, 19, 19, 400, 30000]  # seen by the repetition penalty
 GENERATED = [19, 2, 2, 2, 812]  # counted by presence and frequency (and seen)
@@ -76,7 +78,7 @@ FILTERS = {
 #: Where the kept set reaches far past the candidates every step is a full sort (5 ms on CPU):
 #: those cases draw fewer.
 SLOW = {("flat", "top_p"), ("flat", "min_p"), ("flat", "penalties"), ("flat", "temperature")}
-DRAWS, SLOW_DRAWS, ROWS = 800, 100, 100
+DRAWS, SLOW_DRAWS, ROWS = 800, 60, 100
 
 
 def penalty_state(rows: int) -> PenaltyState:
@@ -94,8 +96,9 @@ def draw(logits: torch.Tensor, params: SamplingParams, draws: int, sorted_chain:
         rows = min(ROWS, draws - batch)
         shortcuts = {} if sorted_chain else host_shortcuts([params] * rows)
         seeds = torch.arange(first_seed + batch, first_seed + batch + rows)
-        tokens += next_tokens(logits.expand(rows, -1), penalty_state(rows), RowParams.from_params([params] * rows, "cpu"),
-                              seeds, torch.tensor(batch // ROWS), **shortcuts).tolist()
+        row_params = RowParams.from_params([params] * rows, "cpu")
+        tokens += next_tokens(logits.expand(rows, -1), penalty_state(rows), row_params, seeds,
+                              torch.tensor(batch // ROWS), **shortcuts).tolist()
     return tokens
 
 
@@ -124,13 +127,13 @@ def test_eager_chain_draws_follow_the_law(distribution, filters):
 def test_sorted_chain_draws_follow_the_law(distribution, filters):
     """The chain the static and compiled steps run (one graph, a full sort every step)."""
     logits, params = DISTRIBUTIONS[distribution](seed=12), FILTERS[filters]
-    assert_follows_law(logits, params, draw(logits, params, 120, sorted_chain=True))
+    assert_follows_law(logits, params, draw(logits, params, 80, sorted_chain=True))
 
 
 def test_temperature_100_follows_the_law():
     params = SamplingParams.make(temperature=100.0, top_p=0.9)
     logits = peaky(seed=13)
-    assert_follows_law(logits, params, draw(logits, params, 120))
+    assert_follows_law(logits, params, draw(logits, params, 80))
 
 
 def test_same_seed_same_tokens_different_seeds_differ_and_rows_are_independent():

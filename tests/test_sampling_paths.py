@@ -13,7 +13,9 @@ from playground.engine.engine import Engine
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
 from tests.conftest import TINY_CONFIG
-from tests.sampling_reference import VOCAB, LawCheck, reference_law
+from tests.sampling_reference import VOCAB, LawCheck, one_thread, reference_law
+
+pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 
 PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
 CARD = SamplingParams.make(temperature=0.7, top_p=0.9, seed=5)
@@ -42,7 +44,7 @@ def generate(engine: Engine, rows: tuple[SamplingParams, ...], tokens: int) -> l
 def check_teacher_forced(loaded, rows: tuple[SamplingParams, ...], responses: list[list[int]], check: LawCheck) -> None:
     """Each token against the reference law over the model's logits for its prefix."""
     prompt = loaded.tokenizer(PROMPT, add_special_tokens=False).input_ids
-    for params, tokens in zip(rows, responses):
+    for params, tokens in zip(rows, responses, strict=True):
         with torch.inference_mode():
             logits = loaded.model(torch.tensor([prompt + tokens])).logits[0, len(prompt) - 1:]
         for step, token in enumerate(tokens):
@@ -53,14 +55,14 @@ def check_teacher_forced(loaded, rows: tuple[SamplingParams, ...], responses: li
 @pytest.fixture(scope="module")
 def eager_draws(vocab_model):
     engine = Engine(vocab_model, decode="eager")
-    return {(CARD,): generate(engine, (CARD,), 120), (CARD, MIXED): generate(engine, (CARD, MIXED), 120)}
+    return {(CARD,): generate(engine, (CARD,), 90), (CARD, MIXED): generate(engine, (CARD, MIXED), 90)}
 
 
 def test_eager_path_follows_the_law_with_one_and_two_rows(vocab_model, eager_draws):
     check = LawCheck()
     for rows, responses in eager_draws.items():
         check_teacher_forced(vocab_model, rows, responses, check)
-    assert len(check.pit) >= 300
+    assert len(check.pit) >= 240
     check.assert_fits()
     # a row's draws do not depend on the row beside it
     assert eager_draws[(CARD, MIXED)][0] == eager_draws[(CARD,)][0]
@@ -73,8 +75,9 @@ def test_static_path_draws_the_eager_paths_tokens(vocab_model, eager_draws):
 
 
 def test_compiled_step_draws_the_eager_paths_tokens(vocab_model, eager_draws):
-    """One graph for the step, traced whole (fullgraph); AOT-eager, as Inductor takes minutes to
-    compile a 49,152-wide step on a CPU (test_static_decode compiles the step with Inductor)."""
+    """One graph for the step, traced whole (fullgraph), two rows with different parameters.
+    AOT-eager: Inductor takes minutes to compile a 49,152-wide step on a CPU (test_static_decode
+    compiles the step with Inductor and checks that no slider move recompiles it)."""
     compiled = Engine(vocab_model, decode="compiled", compile_options={"backend": "aot_eager"})
-    for rows in eager_draws:
-        assert generate(compiled, rows, 12) == [tokens[:12] for tokens in eager_draws[rows]]
+    rows = (CARD, MIXED)
+    assert generate(compiled, rows, 12) == [tokens[:12] for tokens in eager_draws[rows]]

@@ -22,7 +22,7 @@ import torch
 
 from playground.engine.sampling.prefilter import RowSettings, sample_candidates
 from playground.engine.sampling.rows import PenaltyState, RowParams
-from playground.engine.sampling.sorted_chain import NEG_INF, filter_sorted, sample_sorted
+from playground.engine.sampling.sorted_chain import filter_sorted, sample_sorted
 from playground.params import SamplingParams
 
 _LOWEST = torch.finfo(torch.float32).min

@@ -54,7 +54,7 @@ class RowSettings:
     @classmethod
     def read(cls, params: RowParams) -> list[RowSettings]:
         columns = zip(params.temperature.tolist(), params.top_k.tolist(), params.top_p.tolist(),
-                      params.min_p.tolist())
+                      params.min_p.tolist(), strict=True)
         return [cls(t > 0, k, p, float(np.float32(1.0 - p)), m) for t, k, p, m in columns]
 
 
@@ -118,17 +118,18 @@ def sample_candidates(tempered: torch.Tensor, settings: list[RowSettings], param
         values, ids = rows.topk(count, dim=-1)
         host_values = values.double().cpu().numpy()
         masses = _LazyMasses(rows)
-        verdicts = [kept_prefix(host_values[i], vocab_size, settings[r], lambda i=i: masses[i])
+        verdicts = [kept_prefix(host_values[i], vocab_size, settings[r], lambda i=i, m=masses: m[i])
                     for i, r in enumerate(pending)]
-        to_sort += [r for r, verdict in zip(pending, verdicts) if verdict == UNDECIDED]
+        to_sort += [r for r, verdict in zip(pending, verdicts, strict=True) if verdict == UNDECIDED]
+        still = [r for r, verdict in zip(pending, verdicts, strict=True) if verdict == UNKNOWN]
         decided = [i for i, verdict in enumerate(verdicts) if isinstance(verdict, tuple)]
-        still = [r for r, verdict in zip(pending, verdicts) if verdict == UNKNOWN]
         if decided:
             limits = np.array([verdicts[i][0] for i in decided])
-            chosen_ids, best = _draw_among(values[decided], ids[decided], limits,
-                                                 [host_seeds[pending[i]] for i in decided], host_step)
-            for i, token, score in zip(decided, chosen_ids, best):
-                # Kept past the candidates: decided only if no other token could reach the best score.
+            tokens, best = _draw_among(values[decided], ids[decided], limits,
+                                       [host_seeds[pending[i]] for i in decided], host_step)
+            for i, token, score in zip(decided, tokens, best, strict=True):
+                # A kept set that goes on past the candidates is settled among them only if no
+                # other token (logit at most the last candidate's) could reach the best score.
                 if verdicts[i][1] or score > host_values[i, -1] + GUMBEL_CEILING:
                     drawn[pending[i]] = token
                 else:
@@ -138,12 +139,12 @@ def sample_candidates(tempered: torch.Tensor, settings: list[RowSettings], param
     if unfiltered:  # every token stays: draw over the whole vocabulary, no sort needed
         noise = gumbel_from_bits(host_bits([host_seeds[r] for r in unfiltered], host_step,
                                            np.arange(vocab_size)).to(tempered.device))
-        drawn.update(zip(unfiltered, (tempered[unfiltered] + noise).argmax(dim=-1).tolist()))
+        drawn.update(zip(unfiltered, (tempered[unfiltered] + noise).argmax(dim=-1).tolist(), strict=True))
     to_sort = sorted(to_sort + [r for r in pending if r not in unfiltered])
     if to_sort:
         index = torch.tensor(to_sort, device=tempered.device)
         subset = RowParams(**{name: value[index] for name, value in vars(params).items()})
-        drawn.update(zip(to_sort, sample_sorted(tempered[index], subset, seeds[index], step).tolist()))
+        drawn.update(zip(to_sort, sample_sorted(tempered[index], subset, seeds[index], step).tolist(), strict=True))
     return torch.tensor([drawn[r] for r in range(len(settings))], device=tempered.device)
 
 

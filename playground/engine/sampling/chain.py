@@ -10,8 +10,8 @@ presence/frequency penalties over the generated tokens only.
 
 A compiled step runs ``sorted_chain.sample_sorted`` (one sort of the vocabulary, tensor ops
 only: one graph for every parameter mix). The eager path runs ``prefilter.sample_candidates``,
-which draws the same tokens from the best 64 or 1,024 candidates when they decide, and touches
-only the penalized tokens.
+which draws the same tokens from the best 64, 1,024 or 8,192 candidates when they decide (else
+it runs the sorted chain), and touches only the penalized tokens.
 """
 
 from __future__ import annotations

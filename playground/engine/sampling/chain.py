@@ -10,7 +10,7 @@ presence/frequency penalties over the generated tokens only.
 
 A compiled step runs ``sorted_chain.sample_sorted`` (one sort of the vocabulary, tensor ops
 only: one graph for every parameter mix). The eager path runs ``prefilter.sample_candidates``,
-which draws the same tokens from the best 64, 1,024 or 8,192 candidates when they decide (else
+which draws the same tokens from the best 64, 2,048 or 8,192 candidates when they decide (else
 it runs the sorted chain), and touches only the penalized tokens.
 """
 

@@ -27,7 +27,7 @@ from playground.engine.sampling.rows import RowParams
 from playground.engine.sampling.sorted_chain import sample_sorted
 
 #: How many of the best tokens to look at, in turn; past that the full sort.
-CANDIDATE_COUNTS = (64, 1024, 8192)
+CANDIDATE_COUNTS = (64, 2048, 8192)
 _LANES = 64  # a multiple of every CPU vector width (in float32 lanes, times the loop unroll)
 #: A kept mass (top_p, on probabilities summing to 1) or a ratio (min_p, relative) this close
 #: to its threshold is left to the sorted chain: its float32 softmax and cumsum err by less than

@@ -7,11 +7,14 @@ and its ties, top_p's mass (the tokens beyond the candidates contribute their to
 min_p's ratio to the best token. When the kept set extends past the candidates, the draw is
 still decided among them if the best candidate's score beats what any other token could reach
 (its logit is at most the last candidate's, its noise at most GUMBEL_CEILING). The look goes to
-the best 64, then the best 1,024 tokens; when neither decides, or when a kept mass or ratio lies
-so close to its threshold that float rounding could decide it, ``sample_candidates`` returns
-None and the caller runs the sorted chain. The draw is the same argmax(logit + Gumbel) with the
-same noise per token id, so both ways give the same token. Decisions run on the host: this path
-is for the eager loop, which syncs every step anyway; the compiled step keeps the sorted chain.
+the best 64, then 2,048, then 8,192 tokens, row by row; a row that none decides (or whose kept
+mass or ratio lies so close to its threshold that float rounding could decide it) goes through
+the sorted chain, and a row with no filter at all draws over the whole vocabulary unsorted. The
+draw is the same argmax(logit + Gumbel) with the same noise per token id, so every way gives
+the same token. Decisions run on the host: this path is for the eager loop, which syncs every
+step anyway; the compiled step runs the sorted chain (one graph). 2,048 rather than 1,024 for
+the second look: on the tiny real-vocabulary benchmark model the top_p 0.9 nucleus often holds
+1,000-1,500 tokens, and a top-2,048 costs hardly more than a top-1,024.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ class FloodEngine:
         self.rate = rate
         self.name = "flood"
         self.context_window = tokens + 16
-        self.loaded = SimpleNamespace(describe=lambda: "flood", load_s=0.0, device=SimpleNamespace(type="cpu"),
+        self.loaded = SimpleNamespace(describe=lambda: "flood", name="flood", revision=None, load_s=0.0,
+                                      device=SimpleNamespace(type="cpu"), dtype="float32", quantize="none",
                                       is_demo=False)
         self.produced_at = 0.0
 
@@ -51,8 +52,8 @@ class FloodEngine:
                     time.sleep(lead)
         self.produced_at = time.perf_counter()
         text = "".join(PIECES[i % len(PIECES)] for i in range(self.tokens))
-        return GenerationResult("flood", 1, request.params.to_dict(), [
-            ResponseResult(0, text, list(range(self.tokens)), "length", 0, {})], Timings(0, 0, 0, 0))
+        return GenerationResult("flood", 1, request.params.replace(seed=0), [
+            ResponseResult(0, text, list(range(self.tokens)), "length", 0, request.params)], Timings(0, 0, 0, 0))
 
 
 async def measure_throughput(tokens: int, rate: float) -> tuple[float, float, float]:
@@ -75,7 +76,7 @@ async def measure_throughput(tokens: int, rate: float) -> tuple[float, float, fl
         view.append = timed_append  # type: ignore[method-assign]
         started = time.perf_counter()
         await pilot.press("f5")
-        while app.generating or app.run_state is None or app.run_state.result is None:
+        while app.generating or app.generation.run is None or app.generation.run.result is None:
             await pilot.pause(0.01)
         await pilot.pause()
         finished = updates[-1]

@@ -10,20 +10,29 @@ import argparse
 import json
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from playground import __version__
-from playground.engine.options import (DECODE_PATHS, DEFAULT_MODEL, DEVICES, DTYPES, QUANTIZATIONS, LoadOptions,
-                                       LoadProgress)
+from playground.engine.options import (
+    DECODE_PATHS,
+    DEFAULT_MODEL,
+    DEVICES,
+    DTYPES,
+    QUANTIZATIONS,
+    LoadOptions,
+    LoadProgress,
+)
+from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams
+from playground.runtime.describe import error_message, status_line
+from playground.runtime.opening import DEMO_NOTICE, open_engine
+from playground.runtime.running import Generation, run_interruptible
 
 if TYPE_CHECKING:
     from playground.engine.engine import Engine
-    from playground.engine.types import GenerationRequest, GenerationResult, TokenEvent
 
 PROG = "starcoder-play"
 EXIT_CANCELLED = 130
@@ -106,24 +115,20 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
 
 
 def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
-    from playground.engine.loading import load_model, quiet_transformers
-
-    quiet_transformers()
-    from playground.engine.engine import Engine
+    """Open the engine, with a one-line progress display on a terminal's stderr."""
+    show_progress = not quiet and sys.stderr.isatty()
 
     def show(progress: LoadProgress) -> None:
-        if quiet or not sys.stderr.isatty():
-            return
-        amount = f" {progress.done / 1e9:.1f}/{progress.total / 1e9:.1f} GB" if progress.total else ""
-        sys.stderr.write(f"\r\033[K{progress.stage}{amount}")
-        sys.stderr.flush()
+        if show_progress:
+            amount = f" {(progress.done or 0) / 1e9:.1f}/{progress.total / 1e9:.1f} GB" if progress.total else ""
+            sys.stderr.write(f"\r\033[K{progress.stage}{amount}")
+            sys.stderr.flush()
 
-    loaded = load_model(options, show)
-    if not quiet and sys.stderr.isatty():
+    engine = open_engine(options, show, warm_up=False)  # one generation: it compiles on its own
+    if show_progress:
         sys.stderr.write("\r\033[K")
-    if loaded.is_demo:
-        print(f"{PROG}: demo model: random weights, the output is noise", file=sys.stderr)
-    engine = Engine(loaded, decode=options.decode)
+    if engine.loaded.is_demo:
+        print(f"{PROG}: {DEMO_NOTICE}", file=sys.stderr)
     if engine.will_compile(1) and not quiet:
         print(f"{PROG}: compiling the decode step first (a minute or two; the playground and the REPL "
               "do this once per session)", file=sys.stderr)
@@ -140,8 +145,6 @@ def _read_text(path: Path, what: str) -> str:
 
 
 def read_request(args: argparse.Namespace, params: SamplingParams) -> GenerationRequest:
-    from playground.engine.types import GenerationRequest
-
     if args.prompt is not None:
         prompt = args.prompt
     elif args.prompt_file is not None:
@@ -155,46 +158,16 @@ def read_request(args: argparse.Namespace, params: SamplingParams) -> Generation
     return GenerationRequest(prompt=prompt, params=params, suffix=suffix)
 
 
-def run_cancellable(engine: Engine, request: GenerationRequest,
-                    on_event: Any = None) -> GenerationResult:
-    """Generate in a worker thread so Ctrl+C cancels the generation instead of killing it."""
-    from playground.engine.handle import GenerationHandle
-
-    handle = GenerationHandle()
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["result"] = engine.generate(request, on_event, handle)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
-            outcome["error"] = error
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="generate", daemon=True).start()
-    # Wait on an event, not Thread.join: a signal landing inside join() can leave the thread
-    # looking finished while it still runs.
-    while not done.is_set():
-        try:
-            done.wait(0.1)
-        except KeyboardInterrupt:
-            handle.cancel()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
-
-
 def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     request = read_request(args, params)
     engine = load_engine(load_options(args), quiet=args.json)
     stream = not args.json and request.params.num_responses == 1 and request.columns is None
 
-    def on_event(events: list[TokenEvent]) -> None:
+    def on_event(events: list[StreamEvent]) -> None:
         sys.stdout.write("".join(e.text for e in events))
         sys.stdout.flush()
 
-    result = run_cancellable(engine, request, on_event if stream else None)
+    result = run_interruptible(Generation(engine, request), on_event if stream else None)
     for warning in result.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -206,10 +179,7 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
             print(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}) ---")
             print(response.text)
     if not args.json:
-        first = result.responses[0]
-        print(f"{PROG}: {len(first.token_ids)} tokens, {first.finish_reason}, seed {result.params['seed']}, "
-              f"ttft {result.timings.ttft_s * 1000:.0f} ms, {result.timings.decode_tokens_per_s:.1f} tokens/s",
-              file=sys.stderr)
+        print(f"{PROG}: {status_line(result)}", file=sys.stderr)
     cancelled = all(r.finish_reason == "cancelled" for r in result.responses)
     return EXIT_CANCELLED if cancelled else 0
 
@@ -232,13 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args, resolve_params(args))  # a bad value fails before any model loads
     except UserError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+        print(f"{PROG}: {error_message(error)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_CANCELLED
     except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("STARCODER_PLAY_DEBUG"):
             raise
-        print(f"{PROG}: internal error: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-              " (set STARCODER_PLAY_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"{PROG}: {error_message(error)} (set STARCODER_PLAY_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1

@@ -54,10 +54,7 @@ class ParamSpec:
 
     def range_text(self) -> str:
         low = f"{_fmt(self.minimum)} < {self.name}" if self.minimum_exclusive else f"{_fmt(self.minimum)}"
-        if self.minimum_exclusive:
-            text = f"{low} <= {_fmt(self.maximum)}"
-        else:
-            text = f"between {low} and {_fmt(self.maximum)}"
+        text = f"{low} <= {_fmt(self.maximum)}" if self.minimum_exclusive else f"between {low} and {_fmt(self.maximum)}"
         return text + (", or none" if self.allows_none else "")
 
     def check(self, value: Any) -> float | int | None:

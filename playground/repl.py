@@ -13,7 +13,7 @@ from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import PygmentsLexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
@@ -26,13 +26,17 @@ from rich.text import Text
 
 from playground import locations
 from playground.engine.options import LoadOptions, LoadProgress
-from playground.engine.types import GenerationRequest, GenerationResult, TokenEvent
+from playground.engine.types import GenerationRequest, GenerationResult, StreamEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
-from playground.sessions import RunRecord, Session, history_path, now_iso, save_session
-
-FILL_MARKER = "<FILL>"
+from playground.runtime.describe import error_message, status_line
+from playground.runtime.engines import PlaygroundEngine
+from playground.runtime.keeper import SessionKeeper, model_record
+from playground.runtime.opening import DEMO_NOTICE, open_engine
+from playground.runtime.prompts import FILL_MARKER, split_at_marker
+from playground.runtime.running import Generation, run_interruptible
+from playground.sessions import Session
 
 
 class StreamDisplay:
@@ -57,7 +61,7 @@ class StreamDisplay:
         if self._live is not None:
             self._live.stop()
 
-    def on_event(self, events: list[TokenEvent]) -> None:
+    def on_event(self, events: list[StreamEvent]) -> None:
         with self._lock:
             for event in events:
                 self.parts[event.row].append(event.text)
@@ -96,7 +100,7 @@ class StreamDisplay:
 
 
 class Repl:
-    def __init__(self, engine: Any, params: SamplingParams, *, console: Console | None = None,
+    def __init__(self, engine: PlaygroundEngine, params: SamplingParams, *, console: Console | None = None,
                  history: History | None = None, **prompt_options: Any) -> None:
         self.engine = engine
         self.params = params
@@ -104,7 +108,7 @@ class Repl:
         self.language = "python"
         self.fim_next = False
         self.last_seed: int | None = None
-        self.session = Session(params=params.to_dict(), model={"id": engine.name})
+        self.keeper = SessionKeeper(Session(params=params.to_dict(), model=model_record(engine)))
         self.model_name = engine.name
         self.prompt_session: PromptSession[str] = PromptSession(
             message="» ", multiline=True, prompt_continuation="… ", key_bindings=self._bindings(),
@@ -116,7 +120,7 @@ class Repl:
         bindings = KeyBindings()
 
         @bindings.add("enter")
-        def _enter(event: Any) -> None:
+        def _enter(event: KeyPressEvent) -> None:
             buffer = event.current_buffer
             if buffer.text.startswith("/") and "\n" not in buffer.text:
                 buffer.validate_and_handle()  # commands go with a plain Enter
@@ -135,7 +139,7 @@ class Repl:
             raise UserError(f"unknown language {language!r} for highlighting; try python, rust, go, sql…") from None
         self.language = language
         self.prompt_session.lexer = PygmentsLexer(type(lexer))
-        self.session.language = language
+        self.keeper.session.language = language
 
     def run(self) -> int:
         self.say(f"{self.model_name} · /help for commands · alt+enter sends · ctrl+d quits")
@@ -153,46 +157,32 @@ class Repl:
                     self.generate(text)
             except EOFError:
                 return 0
-            except UserError as error:
-                self.console.print(f"error: {error}", style="red", markup=False, highlight=False)
+            except Exception as error:  # noqa: BLE001 - one line, and the REPL goes on
+                self.console.print(error_message(error), style="red", markup=False, highlight=False)
 
     def build_request(self, text: str) -> GenerationRequest:
         if self.fim_next:
-            if FILL_MARKER not in text:
+            hole = split_at_marker(text)
+            if hole is None:
                 raise UserError(f"/fim is on: put {FILL_MARKER} where the hole is (or send /fim again later)")
-            prefix, _, suffix = text.partition(FILL_MARKER)
             self.fim_next = False
-            return GenerationRequest(prefix, self.params, suffix=suffix)
+            return GenerationRequest(hole[0], self.params, suffix=hole[1])
         return GenerationRequest(text, self.params)
 
     def generate(self, text: str) -> GenerationResult:
-        from playground.cli import run_cancellable
-
-        request = self.build_request(text)
-        started_at = now_iso()
-        display = StreamDisplay(self.console, len(request.row_params()), self.language)
+        generation = Generation(self.engine, self.build_request(text))
+        display = StreamDisplay(self.console, len(generation.request.row_params()), self.language)
         with display:
-            result = run_cancellable(self.engine, request, display.on_event)
+            result = run_interruptible(generation, display.on_event)
         display.show_final(result)
         for warning in result.warnings:
             self.console.print(f"warning: {warning}", style="yellow", markup=False)
-        self.last_seed = result.params["seed"]
+        self.last_seed = result.seed
         self.console.print(status_line(result), style="dim", markup=False, highlight=False)
-        self.session.runs.append(RunRecord.from_result(request, result, started_at))
-        self.session.params = self.params.to_dict()
-        try:
-            save_session(self.session, history_path(self.session))
-        except OSError as error:
-            self.console.print(f"warning: could not autosave the history: {error}", style="yellow", markup=False)
+        problem = self.keeper.record(generation, result, self.params)
+        if problem is not None:
+            self.console.print(f"warning: {problem}", style="yellow", markup=False)
         return result
-
-
-def status_line(result: GenerationResult) -> str:
-    t = result.timings
-    tokens = " / ".join(str(len(r.token_ids)) for r in result.responses)
-    reasons = " / ".join(r.finish_reason for r in result.responses)
-    return (f"ttft {t.ttft_s * 1000:.0f} ms · {t.decode_tokens_per_s:.1f} tok/s · {tokens} tokens · {reasons} · "
-            f"seed {result.params['seed']}")
 
 
 def _file_history() -> History:
@@ -204,13 +194,8 @@ def _file_history() -> History:
         return InMemoryHistory()
 
 
-def load_with_progress(options: LoadOptions, console: Console) -> Any:
+def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngine:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    from playground.engine.loading import load_model, quiet_transformers
-
-    quiet_transformers()
-    from playground.engine.engine import Engine
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
                   transient=True, disable=not console.is_terminal) as progress:
@@ -219,12 +204,9 @@ def load_with_progress(options: LoadOptions, console: Console) -> Any:
         def report(update: LoadProgress) -> None:
             progress.update(task, description=update.stage, completed=update.done or 0, total=update.total)
 
-        engine = Engine(load_model(options, report), decode=options.decode)
-        if engine.will_compile(1):
-            report(LoadProgress("compiling the decode step (once per session)"))
-            engine.warm_up()
+        engine = open_engine(options, report)
     if engine.loaded.is_demo:
-        console.print("demo model: random weights, the output is noise", style="yellow", markup=False)
+        console.print(DEMO_NOTICE, style="yellow", markup=False)
     return engine
 
 

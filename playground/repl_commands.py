@@ -18,13 +18,13 @@ from rich.table import Table
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
 from playground.presets import available_presets, find_preset
-from playground.sessions import list_sessions, load_session, named_path, save_session
+from playground.runtime.describe import assignments, preset_summary
+from playground.runtime.parameters import apply_preset
+from playground.runtime.prompts import FILL_MARKER, LANGUAGES
+from playground.sessions import list_sessions, named_path
 
 if TYPE_CHECKING:
     from playground.repl import Repl
-
-LANGUAGES = ("python", "javascript", "typescript", "rust", "go", "java", "c", "cpp", "csharp", "bash", "sql",
-             "html", "css", "json", "yaml", "toml", "markdown", "ruby", "php", "kotlin", "swift", "lua")
 
 
 @dataclass
@@ -67,10 +67,8 @@ def _preset(repl: Repl, args: list[str]) -> None:
     if len(args) != 1:
         raise UserError("usage: /preset NAME (tab lists them)")
     preset = find_preset(args[0])
-    base = SamplingParams(seed=repl.params.seed, num_responses=repl.params.num_responses)
-    repl.params = preset.apply(base)
-    changed = preset.apply(SamplingParams()).changes_from_defaults()
-    repl.say(f"preset {preset.name}: " + (", ".join(f"{k}={v!r}" for k, v in changed.items()) or "defaults"))
+    repl.params = apply_preset(preset, repl.params)
+    repl.say(f"preset {preset.name}: {preset_summary(preset)}")
 
 
 def _seed(repl: Repl, args: list[str]) -> None:
@@ -104,7 +102,7 @@ def _responses(repl: Repl, args: list[str]) -> None:
 
 def _fim(repl: Repl, args: list[str]) -> None:
     repl.fim_next = True
-    repl.say("fill-in-the-middle: write the next prompt with <FILL> where the hole is")
+    repl.say(f"fill-in-the-middle: write the next prompt with {FILL_MARKER} where the hole is")
 
 
 def _lang(repl: Repl, args: list[str]) -> None:
@@ -115,30 +113,27 @@ def _lang(repl: Repl, args: list[str]) -> None:
 
 
 def _save(repl: Repl, args: list[str]) -> None:
-    name = " ".join(args) or repl.session.name or "repl"
-    path = named_path(name)
-    repl.session.name = path.stem
-    save_session(repl.session, path)
+    path = repl.keeper.save_as(" ".join(args) or repl.keeper.session.name or "repl", repl.params)
     repl.say(f"saved {path}")
 
 
 def _load(repl: Repl, args: list[str]) -> None:
     if not args:
         raise UserError("usage: /load NAME (tab lists saved sessions)")
-    name = " ".join(args)
-    path = named_path(name)
-    repl.session = load_session(path)
-    repl.params = SamplingParams.make({k: v for k, v in repl.session.params.items() if k != "columns"})
-    repl.set_language(repl.session.language)
-    repl.say(f"loaded {path.name}: {len(repl.session.runs)} run(s); parameters restored")
+    path = named_path(" ".join(args))
+    session = repl.keeper.open(path)
+    repl.params = repl.keeper.params
+    repl.set_language(session.language)
+    repl.say(f"loaded {path.name}: {len(session.runs)} run(s); parameters restored")
 
 
 def _history(repl: Repl, args: list[str]) -> None:
-    if not repl.session.runs:
+    runs = repl.keeper.session.runs
+    if not runs:
         repl.say("no runs yet in this session")
         return
     table = Table("#", "prompt", "tokens", "finish", "seed", box=None, pad_edge=False)
-    for number, run in enumerate(repl.session.runs, 1):
+    for number, run in enumerate(runs, 1):
         first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
         tokens = " / ".join(str(len(r["token_ids"])) for r in run.responses)
         finish = " / ".join(r["finish_reason"] for r in run.responses)
@@ -174,7 +169,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("/stop", "/stop add TEXT | clear", "add a stop sequence (\\n = newline) or clear them", _stop,
             lambda repl: ["add", "clear"]),
     Command("/n", "/n 1|2", "one response, or two side by side", _responses, lambda repl: ["1", "2"]),
-    Command("/fim", "/fim", "the next prompt holds a <FILL> marker for the hole", _fim),
+    Command("/fim", "/fim", f"the next prompt holds a {FILL_MARKER} marker for the hole", _fim),
     Command("/lang", "/lang NAME", "syntax highlighting language", _lang, lambda repl: LANGUAGES),
     Command("/save", "/save [NAME]", "save this session", _save),
     Command("/load", "/load NAME", "open a saved session", _load, _saved_names),
@@ -219,7 +214,6 @@ class CommandCompleter(Completer):
 
 
 def toolbar_text(repl: Repl) -> str:
-    changed = repl.params.changes_from_defaults()
-    shown = " ".join(f"{k}={v!r}" for k, v in changed.items()) or "model card defaults"
+    shown = assignments(repl.params.changes_from_defaults(), " ") or "model card defaults"
     fim = " · FIM next" if repl.fim_next else ""
     return f" {repl.model_name} · {shown}{fim} · /help"

@@ -61,10 +61,10 @@ class RunRecord:
     @classmethod
     def from_result(cls, request: GenerationRequest, result: GenerationResult, started_at: str) -> RunRecord:
         return cls(
-            started_at=started_at, prompt=request.prompt, suffix=request.suffix, params=result.params,
+            started_at=started_at, prompt=request.prompt, suffix=request.suffix, params=result.params_json(),
             columns=[c.to_dict() for c in request.columns] if request.columns else None,
             prompt_tokens=result.prompt_tokens,
-            responses=[{**r.to_json(), "params": r.params} for r in result.responses],
+            responses=[{**r.to_json(), "params": r.params.to_dict()} for r in result.responses],
             live_changes=[asdict(c) for c in result.live_changes], timings=asdict(result.timings),
         )
 
@@ -226,8 +226,9 @@ def fenced(text: str, language: str) -> list[str]:
 
 
 def export_markdown(session: Session) -> str:
+    precision = session.model.get("quantize") or session.model.get("dtype", "?")
     lines = [f"# {session.title}", "", f"- model: `{session.model.get('id', '?')}`"
-             f" ({session.model.get('device', '?')}, {session.model.get('quantize') or session.model.get('dtype', '?')})",
+             f" ({session.model.get('device', '?')}, {precision})",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in session.versions.items()),
              f"- created: {session.created_at}", ""]
     for number, run in enumerate(session.runs, 1):

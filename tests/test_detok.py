@@ -76,3 +76,13 @@ def test_earliest_stop_wins_and_shown_text_is_a_prefix_of_the_final_text():
     matcher = StopMatcher(["cd", "b"])
     assert matcher.feed("abcd") == "a" and matcher.stopped
     assert matcher.feed("more") == ""
+
+
+@pytest.mark.parametrize("text", TEXTS[1:])
+def test_a_stream_cut_inside_a_character_flushes_what_a_full_decode_shows(tokenizer, text):
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    cut_inside = 0
+    for cut in range(1, len(ids)):
+        assert "".join(stream(tokenizer, ids[:cut])) == decode_ids(tokenizer, ids[:cut])
+        cut_inside += decode_ids(tokenizer, ids[:cut]).endswith("\ufffd")
+    assert cut_inside  # some cuts really do end inside a character

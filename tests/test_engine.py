@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from playground.engine.handle import GenerationHandle
-from playground.engine.types import GenerationRequest
+from playground.engine.types import GenerationRequest, RowFinished, TokenEvent
 from playground.errors import UserError
 from playground.params import ParamError, SamplingParams
 
@@ -59,7 +59,7 @@ def test_same_seed_same_tokens_and_drawn_seed_is_reported(engine):
     c = engine.generate(GenerationRequest("x = ", params.replace(seed=124)))
     assert a.responses[0].token_ids == b.responses[0].token_ids != c.responses[0].token_ids
     drawn = engine.generate(GenerationRequest("x = ", params))
-    again = engine.generate(GenerationRequest("x = ", params.replace(seed=drawn.params["seed"])))
+    again = engine.generate(GenerationRequest("x = ", params.replace(seed=drawn.seed)))
     assert drawn.responses[0].token_ids == again.responses[0].token_ids
 
 
@@ -81,7 +81,8 @@ def test_events_stream_the_same_text_and_tokens_as_the_result(engine):
     for response in result.responses:
         mine = [e for e in events if e.row == response.index]
         assert "".join(e.text for e in mine) == response.text
-        assert [e.token_id for e in mine if e.token_id >= 0] == response.token_ids
+        assert [e.token_id for e in mine if isinstance(e, TokenEvent)] == response.token_ids
+        assert [e.reason for e in mine if isinstance(e, RowFinished)] == [response.finish_reason]
 
 
 def greedy_text(engine, prompt, n):
@@ -113,7 +114,7 @@ def test_max_new_tokens_none_fills_the_context_window(engine):
     assert response.finish_reason in ("length", "eos_token")
     if response.finish_reason == "length":
         assert len(ids) + len(response.token_ids) == engine.context_window
-    assert result.params["max_new_tokens"] == engine.context_window - len(ids)
+    assert result.params.max_new_tokens == engine.context_window - len(ids)
 
 
 def test_a_prompt_longer_than_the_context_is_one_clear_error(engine):
@@ -171,18 +172,20 @@ def test_live_change_validation_and_max_new_tokens(engine):
 
 
 def test_fim_builds_the_starcoder2_form_and_ends_at_file_sep(engine):
-    request = GenerationRequest("def add(a, b):\n    ", SamplingParams.make(temperature=0), suffix="\n\nprint(add(1, 2))")
+    request = GenerationRequest("def add(a, b):\n    ", SamplingParams.make(temperature=0),
+                                suffix="\n\nprint(add(1, 2))")
     prepared = engine.prepare(request)
     tokenizer = engine.tokenizer
     assert prepared.ids[0] == 1 and 3 in prepared.ids and prepared.ids[-1] == 2  # prefix, suffix, middle
-    assert tokenizer.decode(prepared.ids) == "<fim_prefix>def add(a, b):\n    <fim_suffix>\n\nprint(add(1, 2))<fim_middle>"
+    assert tokenizer.decode(prepared.ids) == \
+        "<fim_prefix>def add(a, b):\n    <fim_suffix>\n\nprint(add(1, 2))<fim_middle>"
     assert prepared.end_ids == {0, 6}
     assert engine.prepare(GenerationRequest("x")).end_ids == {0}
 
 
 def test_fim_generation_ends_on_file_sep(engine, monkeypatch):
     # Force <file_sep> to be the argmax after three tokens: the fill must end there.
-    from playground.engine import decoders as engine_module
+    from playground.engine import eager as engine_module
 
     original = engine_module.decode_one_token
     calls = {"n": 0}
@@ -215,7 +218,7 @@ def test_empty_prompt_starts_a_new_document(engine):
 
 
 def test_eos_ends_generation_and_is_not_in_the_text(engine, monkeypatch):
-    from playground.engine import decoders as engine_module
+    from playground.engine import eager as engine_module
 
     original = engine_module.decode_one_token
 

@@ -29,6 +29,6 @@ def test_an_installed_layout_reads_the_bundled_copies(tmp_path, monkeypatch):
     monkeypatch.setattr(locations, "_PACKAGE_DIR", package)
     assert locations.shipped_dir("presets") == package / "_data" / "presets"
     from playground.presets import available_presets
-    from playground.themes import available_themes
+    from playground.tui.themes import available_themes
 
     assert "precise-code" in available_presets()[0] and "starcoder-light" in available_themes()[0]

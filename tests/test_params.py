@@ -6,7 +6,8 @@ from playground.params import PARAMETERS, SEED_LIMIT, ParamError, SamplingParams
 
 def test_defaults_follow_the_model_card():
     params = SamplingParams()
-    assert (params.max_new_tokens, params.temperature, params.top_p, params.min_p, params.top_k) == (512, 0.7, 0.9, 0.0, 0)
+    assert (params.max_new_tokens, params.temperature, params.top_p, params.min_p, params.top_k) == \
+        (512, 0.7, 0.9, 0.0, 0)
     assert (params.repetition_penalty, params.presence_penalty, params.frequency_penalty) == (1.0, 0.0, 0.0)
     assert (params.num_responses, params.seed, params.stop) == (1, None, ())
     for name, spec in PARAMETERS.items():
@@ -48,4 +49,5 @@ def test_unknown_parameter_and_bad_stops():
 
 
 def test_changes_from_defaults():
-    assert SamplingParams.make(temperature=0.2, stop=["\n"]).changes_from_defaults() == {"temperature": 0.2, "stop": ["\n"]}
+    changes = SamplingParams.make(temperature=0.2, stop=["\n"]).changes_from_defaults()
+    assert changes == {"temperature": 0.2, "stop": ["\n"]}

@@ -38,7 +38,7 @@ def drive(engine, keys: str, params: SamplingParams | None = None, history=None)
 def test_submit_streams_a_response_and_reports_status(engine):
     repl, code, out = drive(engine, "def f(x):\n    return" + SEND)
     assert code == 0
-    run = repl.session.runs[0]
+    run = repl.keeper.session.runs[0]
     assert run.prompt == "def f(x):\n    return"  # Enter added a line, alt+enter sent it
     assert run.responses[0]["text"] in out and len(run.responses[0]["token_ids"]) == 8
     assert "tokens · length · seed 1" in out and "ttft" in out and "tok/s" in out
@@ -71,20 +71,20 @@ def test_reset_history_help_save_and_load(engine):
 
 def test_two_responses_are_printed_after_streaming(engine):
     repl, code, out = drive(engine, "/n 2\rimport os" + SEND)
-    responses = repl.session.runs[0].responses
+    responses = repl.keeper.session.runs[0].responses
     assert len(responses) == 2 and "--- response 1 (seed 1) ---" in out and "--- response 2 (seed 2) ---" in out
 
 
 def test_fim_marker_splits_the_prompt(engine):
     repl, code, out = drive(engine, "/fim\ra = <FILL>\nprint(a)" + SEND + "/fim\rno marker" + SEND)
-    run = repl.session.runs[0]
+    run = repl.keeper.session.runs[0]
     assert (run.prompt, run.suffix) == ("a = ", "\nprint(a)")
     assert "error: /fim is on: put <FILL> where the hole is" in out
 
 
 def test_seed_pins_the_last_seed_used(engine):
     repl, code, out = drive(engine, "x = 1" + SEND + "/seed\r", params=SamplingParams.make(max_new_tokens=3))
-    assert repl.params.seed == repl.session.runs[0].params["seed"]
+    assert repl.params.seed == repl.keeper.session.runs[0].params["seed"]
 
 
 def test_completion_of_commands_and_parameter_names(engine):
@@ -112,7 +112,8 @@ class InterruptingEngine:
 
     def __init__(self, engine, after_steps: int) -> None:
         self.engine, self.after = engine, after_steps
-        self.name = engine.name
+        self.name, self.context_window, self.loaded = engine.name, engine.context_window, engine.loaded
+        self.count_tokens = engine.count_tokens
 
     def generate(self, request, on_event=None, handle=None):
         steps = [0]
@@ -134,7 +135,7 @@ def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
         repl, code, out = drive(slow, "x" + SEND + "y" + SEND, params=params)
     finally:
         slowing.remove()
-    first, second = repl.session.runs
+    first, second = repl.keeper.session.runs
     assert first.responses[0]["finish_reason"] == "cancelled" and code == 0
     assert 4 <= len(first.responses[0]["token_ids"]) < 100
     assert second.prompt == "y"  # the REPL went on
@@ -170,3 +171,16 @@ def test_end_to_end_in_a_real_terminal(tiny_model_dir, tmp_path):
         child.close()
     assert child.exitstatus == 0
     assert (tmp_path / "starcoder-play" / "repl_history").read_text().count("def f():") == 1
+
+
+class BrokenEngine(InterruptingEngine):
+    """An engine with a bug: the REPL must show one line and go on."""
+
+    def generate(self, request, on_event=None, handle=None):
+        raise RuntimeError("boom\nsecond line of the message")
+
+
+def test_an_unexpected_error_is_one_line_and_the_repl_goes_on(engine):
+    repl, code, out = drive(BrokenEngine(engine, after_steps=0), "x" + SEND + "/set temperature 0\r")
+    assert "internal error: RuntimeError: boom" in out and "second line" not in out and "Traceback" not in out
+    assert code == 0 and repl.params.temperature == 0 and not repl.keeper.session.runs

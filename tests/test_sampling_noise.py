@@ -6,8 +6,15 @@ import pytest
 import torch
 from scipy import stats
 
-from playground.engine.sampling.noise import (GUMBEL_CEILING, exponential_from_bits, gumbel_from_bits, gumbel_noise,
-                                              host_bits, random_bits, uniform_from_bits)
+from playground.engine.sampling.noise import (
+    GUMBEL_CEILING,
+    exponential_from_bits,
+    gumbel_from_bits,
+    gumbel_noise,
+    host_bits,
+    random_bits,
+    uniform_from_bits,
+)
 from tests.sampling_reference import ALPHA, VOCAB, one_thread
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)

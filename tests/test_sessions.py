@@ -15,8 +15,19 @@ from playground import locations
 from playground.engine.handle import GenerationHandle
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
-from playground.sessions import (RunRecord, Session, SessionError, delete_session, export_markdown, history_path,
-                                 list_sessions, load_session, named_path, rename_session, save_session)
+from playground.sessions import (
+    RunRecord,
+    Session,
+    SessionError,
+    delete_session,
+    export_markdown,
+    history_path,
+    list_sessions,
+    load_session,
+    named_path,
+    rename_session,
+    save_session,
+)
 
 PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
 
@@ -61,7 +72,8 @@ def test_replay_gives_identical_tokens_including_live_changes(engine):
 
 
 def test_replay_of_unlinked_columns(engine):
-    cold, hot = SamplingParams.make(temperature=0.2, max_new_tokens=10), SamplingParams.make(temperature=1.5, max_new_tokens=10)
+    cold = SamplingParams.make(temperature=0.2, max_new_tokens=10)
+    hot = SamplingParams.make(temperature=1.5, max_new_tokens=10)
     request = GenerationRequest(PROMPT, cold.replace(num_responses=2), columns=(cold, hot))
     record, result = run_once(engine, request)
     again = engine.generate(record.replay_request())
@@ -135,7 +147,7 @@ for number in range(10_000):
 def test_killing_a_writer_at_random_points_never_leaves_a_broken_file(tmp_path):
     rng = random.Random(0)
     path = tmp_path / "session.json"
-    for attempt in range(5):
+    for _attempt in range(5):
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
         finished = -1
         deadline = time.monotonic() + rng.uniform(1.0, 2.0)

@@ -94,7 +94,7 @@ def resolve_dtype(dtype: str, device: torch.device, quantize: str) -> torch.dtyp
         if quantize != "none" or device.type == "cuda":
             return torch.bfloat16
         return torch.float32
-    return getattr(torch, dtype)
+    return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
 
 
 def resolve_model_dir(model: str, revision: str | None, report: ProgressCallback) -> Path:
@@ -110,8 +110,13 @@ def resolve_model_dir(model: str, revision: str | None, report: ProgressCallback
 
 def _download(repo_id: str, revision: str | None, report: ProgressCallback) -> Path:
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (GatedRepoError, HFValidationError, LocalEntryNotFoundError,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     report(LoadProgress(f"fetching {repo_id}"))
     try:
@@ -195,7 +200,8 @@ def _out_of_memory(config: Any, dtype: torch.dtype, quantize: str, name: str, fr
     need = estimate_bytes(config, dtype, quantize) / 1e9
     four_bit = estimate_bytes(config, dtype, "4bit") / 1e9
     have = f", the GPU has {free / 1e9:.1f} GB free" if free is not None else ""
-    hint = f"; try --quantize 4bit (about {four_bit:.1f} GB)" if quantize != "4bit" else "; free GPU memory or use a smaller model"
+    hint = (f"; try --quantize 4bit (about {four_bit:.1f} GB)" if quantize != "4bit"
+            else "; free GPU memory or use a smaller model")
     precision = quantize if quantize != "none" else str(dtype).removeprefix("torch.")
     return UserError(f"not enough GPU memory: {name} needs about {need:.1f} GB in {precision}{have}{hint}", 1)
 
@@ -236,13 +242,13 @@ def _require_bitsandbytes() -> None:
 def _progress_tqdm(report: ProgressCallback, stage: str) -> type:
     from tqdm.auto import tqdm
 
-    class ReportingTqdm(tqdm):  # type: ignore[misc, valid-type]
+    class ReportingTqdm(tqdm):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
 
         def update(self, n: float | None = 1) -> bool | None:
-            result = super().update(n)
+            result: bool | None = super().update(n)
             report(LoadProgress(stage, int(self.n), int(self.total) if self.total else None))
             return result
 
@@ -269,11 +275,11 @@ def _weights_progress(report: ProgressCallback, total_bytes: int) -> Iterator[No
             yield item
             report(LoadProgress("loading weights", total_bytes * index // max(len(items), 1), total_bytes))
 
-    loading_module.tqdm = counting
+    setattr(loading_module, "tqdm", counting)  # noqa: B010 - a patch of a transformers internal, on purpose
     try:
         yield
     finally:
-        loading_module.tqdm = original
+        setattr(loading_module, "tqdm", original)  # noqa: B010
 
 
 def _first_line(error: BaseException) -> str:

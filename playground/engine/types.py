@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from playground.params import SamplingParams
 
@@ -54,6 +55,21 @@ class TokenEvent:
     text: str
 
 
+@dataclass(frozen=True)
+class RowFinished:
+    """Row ``row`` is done; no event for it follows. ``text`` is what its end released that
+    belongs to no token of its own: the held-back tail of a cancelled row (else empty)."""
+
+    row: int
+    reason: FinishReason
+    text: str = ""
+
+
+StreamEvent: TypeAlias = TokenEvent | RowFinished
+#: Called by the engine once per decode step with that step's events, in the engine's thread.
+EventSink: TypeAlias = Callable[[list[StreamEvent]], None]
+
+
 @dataclass
 class ResponseResult:
     index: int
@@ -61,7 +77,8 @@ class ResponseResult:
     token_ids: list[int]
     finish_reason: FinishReason
     seed: int
-    params: dict[str, Any]
+    #: The row's parameters as they ended (live changes applied).
+    params: SamplingParams
 
     def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "text": self.text, "token_ids": self.token_ids,
@@ -70,27 +87,53 @@ class ResponseResult:
 
 @dataclass
 class Timings:
+    """Seconds and rates of one generation.
+
+    ``ttft_s`` (prompt in to first token out) and ``decode_tokens_per_s`` (tokens after the
+    first, per second) leave out ``compile_s``, the time this generation spent compiling its
+    decode step first (0 once compiled); ``total_s`` is the whole call, compiling included."""
+
     load_s: float
     ttft_s: float
     decode_tokens_per_s: float
     total_s: float
+    compile_s: float = 0.0
 
 
 @dataclass
 class GenerationResult:
+    """A finished generation. ``params`` are the request's, with the seed that was drawn (or
+    given) and ``max_new_tokens`` resolved to a number; ``columns`` are the unlinked columns'
+    parameters, None when the rows were linked."""
+
     model: str
     prompt_tokens: int
-    params: dict[str, Any]
+    params: SamplingParams
     responses: list[ResponseResult]
     timings: Timings
+    columns: tuple[SamplingParams, ...] | None = None
     live_changes: list[LiveChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seed(self) -> int:
+        """The run's base seed: always set on a result."""
+        if self.params.seed is None:
+            raise ValueError("a generation result always carries the seed it used")
+        return self.params.seed
+
+    def params_json(self) -> dict[str, Any]:
+        """The parameters as JSON: the columns' own, when unlinked, under ``columns``."""
+        data = self.params.to_dict()
+        if self.columns is not None:
+            data["columns"] = [column.to_dict() for column in self.columns]
+        return data
 
     def to_json(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "prompt_tokens": self.prompt_tokens,
-            "params": self.params,
+            "params": self.params_json(),
             "responses": [r.to_json() for r in self.responses],
             "timings": asdict(self.timings),
         }

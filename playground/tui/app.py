@@ -1,75 +1,60 @@
-"""The playground app: prompt editor, parameter panel, streamed responses.
+"""The playground app: the one owner of the playground's state, and where its messages meet.
 
-Data flows one way: the panel's parameters and the editor's text become a request; a worker
-runs the engine; its events come back as batched messages. The running generation is steered
-only through its ``GenerationHandle`` (cancel, live parameter changes).
+Data flows one way. The panel, the editor and the response pane show ``state`` (bound to it)
+and post intents; the app applies each to ``state`` and to the running generation, through its
+handle. Only the app writes ``state`` (with the plain controllers it delegates to: generation,
+sessions, themes); no widget does. Workers load the model and generate in threads; what they
+produce comes back as past-tense messages, and their errors reach one handler.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import Button, Footer, TextArea
+from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState
 
-from playground.config import AppConfig, load_config, save_config
-from playground.presets import available_presets
-from playground.sessions import RunRecord, Session
+from playground.config import AppConfig, load_config
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.errors import UserError
-from playground.params import LIVE_PARAMETERS, SamplingParams
-from playground.themes import DEFAULT_THEME, available_themes
-from playground.tui.columns import column_titles
-from playground.tui.commands import apply_preset, palette_commands
-from playground.tui.messages import ModelLoaded, ModelLoadProgressed, WorkerFailed
-from playground.tui.runs import RunState
+from playground.params import SamplingParams
+from playground.presets import available_presets, find_preset, save_user_preset
+from playground.runtime.describe import error_line, preset_summary
+from playground.runtime.engines import EngineLoader, PlaygroundEngine
+from playground.runtime.keeper import SessionKeeper
+from playground.runtime.opening import describe_engine, open_engine
+from playground.runtime.parameters import apply_preset
+from playground.runtime.prompts import FILL_MARKER
+from playground.runtime.running import Generation
+from playground.sessions import Session
+from playground.tui.generation_control import GenerationControl
+from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
+from playground.tui.palette import PaletteCommand, PlaygroundCommands, playground_commands
 from playground.tui.screens.help import HelpScreen
-from playground.tui.generation_actions import GenerationActions
-from playground.tui.session_actions import SessionActions
+from playground.tui.screens.name_prompt import NamePrompt
+from playground.tui.session_control import SessionControl
+from playground.tui.state import PlaygroundState
+from playground.tui.streaming import StreamBatcher
+from playground.tui.theme_control import ThemeControl
 from playground.tui.widgets.param_panel import ParameterPanel
 from playground.tui.widgets.prompt_editor import PromptEditor
-from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.responses import ResponsesPane
 from playground.tui.widgets.status_bar import StatusBar
 
-#: Builds an engine in the worker thread: (options, progress callback) -> engine.
-Loader = Callable[[LoadOptions, Callable[[LoadProgress], None]], Any]
 
-
-def load_engine_with_progress(options: LoadOptions, progress: Callable[[LoadProgress], None]) -> Any:
-    from playground.engine.loading import load_model, quiet_transformers
-
-    quiet_transformers()
-    from playground.engine.engine import Engine
-
-    engine = Engine(load_model(options, progress), decode=options.decode)
-    if engine.will_compile(1):
-        progress(LoadProgress("compiling the decode step (once per session)"))
-        engine.warm_up()
-    return engine
-
-
-def describe_error(error: BaseException) -> str:
-    if isinstance(error, UserError):
-        return str(error)
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"internal error: {type(error).__name__}: {first_line}"
-
-
-class PlaygroundApp(GenerationActions, SessionActions, App[None]):
+class PlaygroundApp(App[None]):
     """StarCoder2 in a terminal: write code, set every sampling knob, watch it complete."""
 
     CSS_PATH = "app.tcss"
     TITLE = "starcoder-play"
+    COMMANDS = App.COMMANDS | {PlaygroundCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5,ctrl+r", "generate", "Generate", id="generate", tooltip="Complete the prompt"),
         Binding("escape", "stop", "Stop", id="stop", priority=True, tooltip="Stop the generation within one step"),
@@ -82,84 +67,73 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
         Binding("f1", "help", "Help", id="help", tooltip="Keys and parameters"),
     ]
 
-    fim: reactive[bool] = reactive(False, init=False)
-    """Fill-in-the-middle mode: the prompt is split at the hole."""
+    state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
+    """Both columns' parameters, linked or not, the column edited, FIM, language, last seed."""
 
     generating: reactive[bool] = reactive(False, init=False)
     """A generation is running."""
 
     def __init__(self, options: LoadOptions, params: SamplingParams | None = None, *,
-                 loader: Loader = load_engine_with_progress, config: AppConfig | None = None,
+                 loader: EngineLoader = open_engine, config: AppConfig | None = None,
                  prompt: str = "", session: Path | None = None) -> None:
         super().__init__()
         self.options = options
-        self.params = params or SamplingParams()
-        self.params_b = self.params  # column B's parameters, once the columns are unlinked
-        self.linked = True
-        self.editing = 0  # the column the panel edits
-        self.session = Session(prompt=prompt, params=self.params.to_dict())
-        self.session_path: Path | None = None
-        self._session_to_open = session
-        self._replaying: RunRecord | None = None
+        self.set_reactive(PlaygroundApp.state, PlaygroundState.starting(params or SamplingParams()))
+        self.keeper = SessionKeeper(Session(prompt=prompt, params=self.state.params.to_dict()))
         self.loader = loader
         self.config = config or load_config()
-        self.engine: Any = None
-        self.run_state: RunState | None = None
-        self.syntax_theme = "monokai"
-        self._count_timer: Timer | None = None
+        self.engine: PlaygroundEngine | None = None
+        self.generation = GenerationControl(self)
+        self.sessions = SessionControl(self)
+        self.themes = ThemeControl(self)
+        self._session_to_open = session
         self._initial_prompt = prompt
-        self._theme_files, self._theme_problems = available_themes()
-        for theme_file in self._theme_files.values():
-            self.register_theme(theme_file.theme)
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
+        state = self.state
+        presets, _problems = available_presets()
+        choices = [(f"{p.name}: {p.description}" if p.description else p.name, p.name) for p in presets.values()]
         with Horizontal(id="main"):
             with Vertical(id="work"):
-                yield PromptEditor(self._initial_prompt)
-                with Horizontal(id="responses"):
-                    yield ResponseView(0)
-                    yield ResponseView(1)
-            presets, _problems = available_presets()
-            yield ParameterPanel(self.params, presets=[
-                (f"{p.name}: {p.description}" if p.description else p.name, p.name) for p in presets.values()])
+                yield PromptEditor(self._initial_prompt, state=state).data_bind(PlaygroundApp.state)
+                yield ResponsesPane(state).data_bind(PlaygroundApp.state)
+            yield ParameterPanel(state, presets=choices).data_bind(PlaygroundApp.state)
         yield StatusBar()
         yield Footer()
 
     def on_mount(self) -> None:
-        wanted = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
-        self.theme = wanted
-        self._apply_syntax_theme(wanted)
-        self.theme_changed_signal.subscribe(self, lambda theme: self._theme_chosen(theme.name))
-        self.query_one("#response-1").display = self.params.num_responses == 2
+        self.themes.start()
         self.query_one(PromptEditor).focus()
-        for problem in self._theme_problems + ([self.config.problem] if self.config.problem else []):
+        for problem in self.themes.problems + ([self.config.problem] if self.config.problem else []):
             self.notify(problem, severity="warning", timeout=8)
-        self._update_prompt_title()
         if self._session_to_open is not None:
-            self.open_session(self._session_to_open)
+            self.sessions.open(self._session_to_open)
         # Load after the first frame is on screen: importing torch must not delay it.
         self.call_after_refresh(self.load_model, self.options)
 
     # ---------------------------------------------------------------- model
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_model(self, options: LoadOptions) -> None:
-        engine = self.loader(options, lambda progress: self.post_message(ModelLoadProgressed(progress)))
+        def progressed(progress: LoadProgress) -> None:
+            self.post_message(ModelLoadProgressed(progress))
+
+        engine = self.loader(options, progressed)
         self.post_message(ModelLoaded(engine, describe_engine(engine)))
 
     def on_model_load_progressed(self, message: ModelLoadProgressed) -> None:
-        p = message.progress
-        self.query_one(StatusBar).show_progress(p.stage, p.done, p.total)
+        progress = message.progress
+        self.query_one(StatusBar).show_progress(progress.stage, progress.done, progress.total)
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.engine = message.engine
         self.query_one(StatusBar).show_model(message.description)
-        self._update_prompt_title()
+        self.query_one(PromptEditor).count_tokens_with(message.engine.count_tokens, message.engine.context_window)
 
     @on(Button.Pressed, "#load-demo")
-    def load_demo(self) -> None:
+    def action_load_demo(self) -> None:
         self.options = dataclasses.replace(self.options, demo=True)
         self.query_one(StatusBar).show_progress("building the demo model", None, None)
         self.load_model(self.options)
@@ -167,18 +141,15 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
     # ---------------------------------------------------------------- workers: one place for errors
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.post_message(WorkerFailed(event.worker.group, describe_error(event.worker.error)))
+            self.post_message(WorkerFailed(event.worker.group, error_line(event.worker.error)))
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
-        status = self.query_one(StatusBar)
         if message.group == "load":
             self.engine = None
-            status.show_error(message.message, offer_demo=not self.options.demo)
+            self.query_one(StatusBar).show_error(message.message, offer_demo=not self.options.demo)
             self.notify(message.message, title="The model did not load", severity="error", timeout=10)
         else:
-            self.generating = False
-            status.show_run(message.message)
-            self.notify(message.message, title="Generation failed", severity="error", timeout=10)
+            self.generation.failed(message.message)
 
     # ---------------------------------------------------------------- generation
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -186,128 +157,130 @@ class PlaygroundApp(GenerationActions, SessionActions, App[None]):
             return self.generating  # otherwise escape goes on to the focused widget
         return True
 
-    def action_pin_seed(self) -> None:
-        if not self.query_one("#seed-field").pin_last_used():
-            self.notify("No seed to pin yet: generate first.", severity="warning")
-
-    def action_toggle_fim(self) -> None:
-        self.fim = not self.fim
-
-    def watch_fim(self, fim: bool) -> None:
-        self._update_prompt_title()
-        self.notify("Fill-in-the-middle: the hole is <FILL>, or the cursor" if fim else "Completion mode")
-
-    def watch_generating(self, generating: bool) -> None:
+    def watch_generating(self) -> None:
         self.refresh_bindings()
 
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+    def action_generate(self) -> None:
+        editor = self.query_one(PromptEditor)
+        prompt, suffix = editor.split_at_hole() if self.state.fim else (editor.text, None)
+        self.generation.start(self.state.request(prompt, suffix))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="generate")
+    def run_generation(self, generation: Generation) -> None:
+        batcher = StreamBatcher(self.post_message)
+        result = generation.run(batcher)
+        batcher.flush()
+        self.post_message(GenerationFinished(result))
+
+    def on_tokens_streamed(self, message: TokensStreamed) -> None:
+        self.generation.streamed(message)
+
+    def on_generation_finished(self, message: GenerationFinished) -> None:
+        self.generation.finished(message.result)
+
+    def action_stop(self) -> None:
+        self.generation.stop()
+
+    def action_continue(self, column: int = 0) -> None:
+        """Append a response to the prompt (or put a fill into its hole) and generate on."""
+        if self.action_keep(column, "prompt"):
+            self.action_generate()
+
+    def action_keep(self, column: int, how: str) -> bool:
+        """Keep one column: ``copy`` it, or make it the ``prompt``."""
+        return self.generation.keep(column, how)
 
     def action_clear_output(self) -> None:
-        for view in self._response_views():
-            view.start()
+        self.query_one(ResponsesPane).clear()
         self.query_one(StatusBar).show_run("")
 
-    # ---------------------------------------------------------------- parameters, prompt, themes
+    # ---------------------------------------------------------------- intents: the state's one writer
     @on(ParameterPanel.Changed)
-    def _params_changed(self, event: ParameterPanel.Changed) -> None:
-        if self.linked or self.editing == 0:
-            self.params = event.params
-        if self.linked or self.editing == 1:
-            self.params_b = event.params
-        if event.name == "num_responses":  # one setting for both columns
-            self.params = self.params.replace(num_responses=event.value)
-            self.params_b = self.params_b.replace(num_responses=event.value)
-            if not self.generating:
-                self.query_one("#response-1").display = event.value == 2
-        self._show_column_titles()
-        if self.generating and self.run_state is not None and (event.name in LIVE_PARAMETERS or event.name == "stop"):
-            row = None if self.linked else self.editing
-            self.run_state.handle.set_param(event.name, event.value, row)
+    def _value_set(self, event: ParameterPanel.Changed) -> None:
+        self.state = self.state.with_value(event.name, event.value)
+        self.generation.steer(event.name, event.value, self.state.live_row)
 
     @on(ParameterPanel.ColumnsChanged)
-    def _columns_changed(self, event: ParameterPanel.ColumnsChanged) -> None:
-        if event.linked and not self.linked:
-            self.params_b = self.params
-        self.linked, self.editing = event.linked, event.editing
-        panel = self.query_one(ParameterPanel)
-        panel.set_params(self.params if self.editing == 0 else self.params_b)
-        self._show_column_titles()
+    def _columns_set(self, event: ParameterPanel.ColumnsChanged) -> None:
+        self.state = self.state.with_columns(event.linked, event.editing)
 
     @on(ParameterPanel.PresetChosen)
     def _preset_chosen(self, event: ParameterPanel.PresetChosen) -> None:
-        presets, _problems = available_presets()
-        if event.name in presets:
-            apply_preset(self, presets[event.name])
-
-    def _show_column_titles(self) -> None:
-        titles = column_titles(self.params, self.params_b, self.linked)
-        views = self._response_views()
-        if self.params.num_responses == 1 and self.linked:
-            views[0].border_title = "response"
-            return
-        for view, title in zip(views, titles):
-            view.border_title = title
+        self.action_apply_preset(event.name)
 
     @on(ParameterPanel.LanguageChanged)
-    def _language_changed(self, event: ParameterPanel.LanguageChanged) -> None:
-        for area in self.query(TextArea):
-            area.language = event.language
-        self._update_prompt_title()
+    def _language_set(self, event: ParameterPanel.LanguageChanged) -> None:
+        self.state = self.state.replace(language=event.language)
 
-    @on(TextArea.Changed, "#prompt")
-    def _prompt_edited(self) -> None:
-        # Debounced: a long prompt is tokenized once typing pauses, not once per key.
-        if self._count_timer is not None:
-            self._count_timer.stop()
-        self._count_timer = self.set_timer(0.2, self._update_prompt_title, name="count-tokens")
+    def watch_state(self, old: PlaygroundState, new: PlaygroundState) -> None:
+        if old.fim != new.fim:
+            self.notify(f"Fill-in-the-middle: the hole is {FILL_MARKER}, or the cursor" if new.fim
+                        else "Completion mode")
 
-    def _update_prompt_title(self) -> None:
-        editor = self.query_one(PromptEditor)
-        mode = "fill-in-the-middle (hole: <FILL> or cursor)" if self.fim else "prompt"
-        editor.border_title = f"{mode} · {editor.language or 'text'}"
-        if self.engine is not None:
-            count = self.engine.count_tokens(editor.text)
-            editor.border_subtitle = f"{count:,} / {self.engine.context_window:,} tokens"
+    def action_toggle_fim(self) -> None:
+        self.state = self.state.replace(fim=not self.state.fim)
 
-    def _apply_syntax_theme(self, theme_name: str) -> None:
-        theme_file = self._theme_files.get(theme_name)
-        dark = self.available_themes[theme_name].dark if theme_name in self.available_themes else True
-        self.syntax_theme = theme_file.syntax if theme_file else ("monokai" if dark else "github_light")
-        for area in self.query(TextArea):
-            area.theme = self.syntax_theme
+    def action_pin_seed(self) -> None:
+        if self.state.last_seed is None:
+            self.notify("No seed to pin yet: generate first.", severity="warning")
+            return
+        self.state = self.state.with_value("seed", self.state.last_seed)
 
-    def _theme_chosen(self, theme_name: str) -> None:
-        self._apply_syntax_theme(theme_name)
-        if self.config.theme != theme_name:
-            self.config.theme = theme_name
-            save_config(self.config)
+    def action_apply_preset(self, name: str) -> None:
+        """Apply a preset to the column being edited."""
+        try:
+            preset = find_preset(name)
+        except UserError as error:  # deleted or broken since it was listed
+            self.notify(str(error), severity="error")
+            return
+        self.state = self.state.with_params(apply_preset(preset, self.state.edited))
+        self.notify(f"Preset {preset.name}: {preset_summary(preset)}")
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield from palette_commands(self)
+    def action_save_preset(self) -> None:
+        def save(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                path = save_user_preset(name, self.state.params)
+            except UserError as error:
+                self.notify(str(error), severity="error")
+                return
+            self.notify(f"Saved preset {name} ({path})")
 
-    def _response_views(self) -> list[ResponseView]:
-        return list(self.query(ResponseView))
+        self.push_screen(NamePrompt("Save the current parameters as preset:"), save)
+
+    # ---------------------------------------------------------------- sessions, help, palette
+    def action_save_session(self) -> None:
+        self.sessions.save()
+
+    def action_sessions(self) -> None:
+        self.sessions.browse()
+
+    def action_replay(self) -> None:
+        self.sessions.replay()
+
+    def action_export_markdown(self) -> None:
+        self.sessions.export_markdown()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.BINDINGS))
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        presets, problems = available_presets()
+        for problem in problems:
+            self.notify(problem, severity="warning")
+        offer_demo = self.engine is None or not self.options.demo
+        return playground_commands(presets.values(), self.available_themes, offer_demo)
+
+    def action_use_theme(self, name: str) -> None:
+        self.theme = name
 
 
-def describe_engine(engine: Any) -> str:
-    loaded = engine.loaded
-    text = loaded.describe()
-    try:
-        import torch
-
-        if loaded.device.type == "cuda":
-            text += f" · {torch.cuda.memory_allocated(loaded.device) / 1e9:.1f} GB GPU memory"
-    except Exception:  # noqa: BLE001 - the memory figure is a nicety
-        pass
-    return text + f" · loaded in {loaded.load_s:.1f} s"
-
-
-def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None,
-               **kwargs: Any) -> PlaygroundApp:
+def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None, *,
+               loader: EngineLoader = open_engine, config: AppConfig | None = None,
+               prompt: str = "") -> PlaygroundApp:
     """The one factory: the CLI and the snapshot tests build the app the same way."""
-    return PlaygroundApp(options, params, session=session, **kwargs)
+    return PlaygroundApp(options, params, session=session, loader=loader, config=config, prompt=prompt)
 
 
 def run_playground(options: LoadOptions, params: SamplingParams, session: Path | None = None) -> int:

@@ -1,12 +1,9 @@
-"""Side-by-side comparison: what differs between two columns, and where responses diverge."""
+"""Side-by-side comparison: what differs between two columns, as their titles say it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from playground.params import SamplingParams
-from playground.tui.widgets.param_control import format_value
-from playground.params import PARAMETERS
+from playground.params import PARAMETERS, SamplingParams
+from playground.runtime.describe import format_value
 
 COMPARED = [name for name in PARAMETERS if name not in ("num_responses", "seed")] + ["stop"]
 
@@ -29,11 +26,3 @@ def column_titles(a: SamplingParams, b: SamplingParams, linked: bool) -> tuple[s
     if not names:
         return "A · same parameters", "B · same parameters"
     return ("A · " + " · ".join(_show(a, n) for n in names), "B · " + " · ".join(_show(b, n) for n in names))
-
-
-def first_divergence(a: Sequence[int], b: Sequence[int]) -> int | None:
-    """Index of the first token where the two responses differ (None if one equals the other)."""
-    for index, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return index
-    return None if len(a) == len(b) else min(len(a), len(b))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from textual.message import Message
 
 from playground.engine.options import LoadProgress
-
-if TYPE_CHECKING:
-    from playground.engine.types import GenerationResult
+from playground.engine.types import GenerationResult
+from playground.runtime.engines import PlaygroundEngine
 
 
 class ModelLoadProgressed(Message):
@@ -19,7 +16,7 @@ class ModelLoadProgressed(Message):
 
 
 class ModelLoaded(Message):
-    def __init__(self, engine: Any, description: str) -> None:
+    def __init__(self, engine: PlaygroundEngine, description: str) -> None:
         super().__init__()
         self.engine = engine
         self.description = description

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
-from playground.engine.types import TokenEvent
+from playground.engine.types import StreamEvent, TokenEvent
 from playground.tui.messages import TokensStreamed
 
 FRAME_INTERVAL_S = 1 / 30
@@ -29,16 +29,16 @@ class StreamBatcher:
         self._token_chars: dict[int, list[int]] = defaultdict(list)
         self.posted = 0
 
-    def __call__(self, events: list[TokenEvent]) -> None:
+    def __call__(self, events: list[StreamEvent]) -> None:
         now = self._clock()
         if self._first_token_s is None and events:
             self._first_token_s = now - self._started
         for event in events:
             self._texts[event.row].append(event.text)
-            if event.token_id >= 0:
+            if isinstance(event, TokenEvent):
                 self._tokens[event.row] += 1
                 self._token_chars[event.row].append(len(event.text))
-            elif self._token_chars[event.row]:  # a flush at cancel belongs to the last token
+            elif self._token_chars[event.row]:  # text released at a row's end belongs to its last token
                 self._token_chars[event.row][-1] += len(event.text)
         if now - self._last_post >= self._interval:
             self.flush(now)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from playground import locations
+from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
-from playground.sessions import load_session
+from playground.sessions import Session, load_session
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.slider import Slider
-from tests.tui.helpers import scripted_app, tiny_app, wait_for
+from tests.tui.helpers import run_finished, scripted_app, tiny_app, wait_for
 
 SIZE = (150, 45)
 PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
@@ -19,8 +20,8 @@ PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
 async def generate(pilot):
     app = pilot.app
     await pilot.press("f5")
-    await wait_for(pilot, lambda: app.run_state is not None and app.run_state.result is not None and not app.generating)
-    return app.run_state.result
+    await wait_for(pilot, lambda: run_finished(app))
+    return app.generation.run.result
 
 
 def test_linked_columns_stream_side_by_side_with_different_samples(tiny_model_dir):
@@ -37,7 +38,7 @@ def test_linked_columns_stream_side_by_side_with_different_samples(tiny_model_di
             at = next(i for i, (a, b) in enumerate(zip(*(r.token_ids for r in result.responses))) if a != b)
             assert first.has_class("-diverged") and second.has_class("-diverged")
             assert f"diverges at token {at}" in str(first.border_subtitle)
-            chars = app.run_state.token_chars[0]
+            chars = app.generation.run.token_chars[0]
             start = sum(chars[:at])
             # a token that is half of a character shows nothing itself: the mark covers the character
             assert first.selected_text == first.streamed[start: start + max(chars[at], 1)]
@@ -50,23 +51,24 @@ def test_unlinked_columns_run_an_ab_of_one_knob_with_the_same_seed(tiny_model_di
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.click("#link-columns")
-            assert not app.linked and app.query_one("#edit-column").display
+            assert not app.state.linked and app.query_one("#edit-column").display
             app.query_one("#slider-temperature", Slider).focus()
             await pilot.press("home")  # column A: temperature 0
             await pilot.click("#edit-column RadioButton:last-of-type")
-            assert app.editing == 1 and app.query_one("#input-temperature").value == "0.7"
+            assert app.state.editing == 1 and app.query_one("#input-temperature").value == "0.7"
             box = app.query_one("#input-temperature")
             box.focus()
             box.value = "1.5"
             await pilot.press("enter")
-            assert (app.params.temperature, app.params_b.temperature) == (0.0, 1.5)
+            assert (app.state.params.temperature, app.state.params_b.temperature) == (0.0, 1.5)
             titles = [str(v.border_title) for v in app.query(ResponseView)]
             assert titles == ["A · temperature 0.0", "B · temperature 1.5"]
             result = await generate(pilot)
             assert [r.seed for r in result.responses] == [11, 11]
-            greedy = app.engine.generate(app.run_state.request.__class__(PROMPT, SamplingParams.make(temperature=0, max_new_tokens=20)))
+            greedy_params = SamplingParams.make(temperature=0, max_new_tokens=20)
+            greedy = app.engine.generate(GenerationRequest(PROMPT, greedy_params))
             assert result.responses[0].token_ids == greedy.responses[0].token_ids
-            assert result.params["columns"][1]["temperature"] == 1.5
+            assert result.columns[1].temperature == 1.5
     asyncio.run(scenario())
 
 
@@ -96,11 +98,11 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             await pilot.pause()
             app.screen.query_one("#name-input").value = "  "
             await pilot.press("enter")  # an empty name keeps the prompt open
-            assert app.screen.query("#name-input") and app.session_path is None
+            assert app.screen.query("#name-input") and app.keeper.path is None
             app.screen.query_one("#name-input").value = "my fib"
             await pilot.press("enter")
             await pilot.pause()
-            assert app.session_path == locations.sessions_dir() / "my fib.json"
+            assert app.keeper.path == locations.sessions_dir() / "my fib.json"
             return result
 
     result = asyncio.run(first_session())
@@ -115,13 +117,34 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             await wait_for(pilot, lambda: app.engine is not None)
             assert app.query_one(PromptEditor).text == PROMPT
             assert app.query_one("#response-0", ResponseView).streamed == result.responses[0].text
-            assert app.params.temperature == 1.1
+            assert app.state.params.temperature == 1.1
             app.action_replay()
-            await wait_for(pilot, lambda: app.run_state is not None and app.run_state.result is not None
-                           and not app.generating)
+            await wait_for(pilot, lambda: run_finished(app))
             status = str(app.query_one("#run-status").render())
             assert "✓ replay identical to the saved run (25 tokens)" in status
-            assert app.run_state.result.responses[0].token_ids == result.responses[0].token_ids
+            assert app.generation.run.result.responses[0].token_ids == result.responses[0].token_ids
+    asyncio.run(reopen())
+
+
+def test_a_fill_in_the_middle_session_reopens_as_it_was_saved():
+    text = "def fib(n):\n<FILL>\n\nprint(fib(10))\n"
+
+    async def save():
+        app = scripted_app(text)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f8")
+            await generate(pilot)
+            app.sessions.save_as("fill")
+            assert app.keeper.path == locations.sessions_dir() / "fill.json"
+
+    async def reopen():
+        app = scripted_app(session=locations.sessions_dir() / "fill.json")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            assert app.query_one(PromptEditor).text == text and app.state.fim
+
+    asyncio.run(save())
     asyncio.run(reopen())
 
 
@@ -131,11 +154,11 @@ def test_sessions_screen_search_rename_delete_open():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await generate(pilot)
-            app.session_path = None
-            app._save_as("alpha")
+            app.keeper.path = None
+            app.sessions.save_as("alpha")
             app.query_one(PromptEditor).load_text("SELECT 1;\n")
-            app.session = app.session.__class__(prompt="SELECT 1;\n")
-            app.session_path = None
+            app.keeper.session = Session(prompt="SELECT 1;\n")
+            app.keeper.path = None
             await generate(pilot)
             await pilot.press("f2")
             await pilot.pause()
@@ -190,10 +213,9 @@ def test_markdown_export_and_preset_picker_and_save_preset():
             assert "```python\ndef fib(n):\n" in exported and "return fib(n - 1)" in exported
             app.query_one("#preset").value = "greedy"
             await pilot.pause()
-            assert app.params.temperature == 0.0
+            assert app.state.params.temperature == 0.0
             assert any("Preset greedy: temperature=0.0" in n.message for n in app._notifications)
-            command = next(c for c in app.get_system_commands(app.screen) if c.title == "Save parameters as preset")
-            command.callback()
+            await app.run_action("save_preset")
             await pilot.pause()
             app.screen.query_one("#name-input").value = "mine"
             await pilot.press("enter")

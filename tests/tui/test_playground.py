@@ -6,15 +6,23 @@ import asyncio
 import time
 
 import pytest
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Input, RadioSet, Select, Switch
 
 from playground.config import load_config
 from playground.engine.options import LoadOptions
 from playground.params import SamplingParams
-from playground.tui.app import create_app, load_engine_with_progress
+from playground.runtime.opening import open_engine
+from playground.tui.app import create_app
+from playground.tui.widgets.param_control import ParamControl
+from playground.tui.widgets.param_panel import ParameterPanel
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.slider import Slider
-from tests.tui.helpers import scripted_app, tiny_app, wait_for
+from playground.tui.widgets.stop_list import StopList
+from tests.fakes import GatedEngine
+from tests.tui.helpers import run_finished, scripted_app, tiny_app, tokens_streamed, wait_for
 
 SIZE = (150, 45)
 
@@ -22,7 +30,7 @@ SIZE = (150, 45)
 def slowed_loader(seconds_per_step: float = 0.02):
     """The real loader, with each forward pass slowed, so a test can act mid-stream."""
     def load(options, progress):
-        engine = load_engine_with_progress(options, progress)
+        engine = open_engine(options, progress)
         engine.model.register_forward_hook(lambda *args: time.sleep(seconds_per_step))
         return engine
     return load
@@ -36,12 +44,12 @@ def test_type_generate_and_see_streamed_text(tiny_model_dir):
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press(*"def f(x):", "enter")
             await pilot.press("f5")
-            await wait_for(pilot, lambda: not app.generating and app.run_state.result is not None)
-            result = app.run_state.result
+            await wait_for(pilot, lambda: run_finished(app))
+            result = app.generation.run.result
             view = app.query_one("#response-0", ResponseView)
             assert view.streamed == result.responses[0].text and len(result.responses[0].token_ids) == 60
-            assert app.run_state.request.prompt == "def f(x):\n"
-            assert f"seed {result.params['seed']}" in str(app.query_one("#run-status").render())
+            assert app.generation.run.request.prompt == "def f(x):\n"
+            assert f"seed {result.seed}" in str(app.query_one("#run-status").render())
             assert "tokens" in str(app.query_one(PromptEditor).border_subtitle)
     asyncio.run(scenario())
 
@@ -52,10 +60,10 @@ def test_stop_mid_stream_keeps_the_partial_response(tiny_model_dir):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.run_state is not None and sum(app.run_state.tokens.values()) > 5)
+            await wait_for(pilot, lambda: tokens_streamed(app) > 5)
             await pilot.press("escape")
             await wait_for(pilot, lambda: not app.generating)
-            response = app.run_state.result.responses[0]
+            response = app.generation.run.result.responses[0]
             assert response.finish_reason == "cancelled"
             assert 5 < len(response.token_ids) < app.engine.context_window - 1
             assert app.query_one("#response-0", ResponseView).streamed == response.text
@@ -70,17 +78,17 @@ def test_slider_by_keyboard_updates_the_parameters():
             slider = app.query_one("#slider-temperature", Slider)
             slider.focus()
             await pilot.press("right")
-            assert app.params.temperature == pytest.approx(0.71)
+            assert app.state.params.temperature == pytest.approx(0.71)
             await pilot.press("shift+right")
-            assert app.params.temperature == pytest.approx(0.81)
+            assert app.state.params.temperature == pytest.approx(0.81)
             await pilot.press("home")
-            assert app.params.temperature == 0.0
+            assert app.state.params.temperature == 0.0
             await pilot.press("end")
-            assert app.params.temperature == 2.0  # the track's end; typed values go up to 100
+            assert app.state.params.temperature == 2.0  # the track's end; typed values go up to 100
             assert app.query_one("#input-temperature").value == "2.0"
             app.query_one("#slider-max_new_tokens", Slider).focus()
             await pilot.press("shift+left")
-            assert app.params.max_new_tokens < 512
+            assert app.state.params.max_new_tokens < 512
     asyncio.run(scenario())
 
 
@@ -90,14 +98,14 @@ def test_slider_by_mouse_click_and_drag():
         async with app.run_test(size=SIZE) as pilot:
             slider = app.query_one("#slider-top_p", Slider)
             await pilot.click(slider, offset=(0, 0))
-            assert app.params.top_p == pytest.approx(0.01)  # top_p may not be 0: the track starts a step above
+            assert app.state.params.top_p == pytest.approx(0.01)  # top_p may not be 0: the track starts a step above
             width = slider.content_size.width
             await pilot.click(slider, offset=(width - 1, 0))
-            assert app.params.top_p == 1.0
+            assert app.state.params.top_p == 1.0
             await pilot.mouse_down(slider, offset=(0, 0))
             await pilot.hover(slider, offset=(width // 2, 0))
             await pilot.mouse_up(slider, offset=(width // 2, 0))
-            assert 0.4 < app.params.top_p < 0.6
+            assert 0.4 < app.state.params.top_p < 0.6
     asyncio.run(scenario())
 
 
@@ -109,18 +117,18 @@ def test_typed_exact_values_and_invalid_ones():
             box.focus()
             box.value = "5"
             await pilot.press("enter")
-            assert app.params.temperature == 5.0  # beyond the track, still valid
+            assert app.state.params.temperature == 5.0  # beyond the track, still valid
             assert app.query_one("#slider-temperature", Slider).value == 2.0
             box.value = "abc"
             await pilot.press("enter")
             await pilot.pause()
-            assert app.params.temperature == 5.0 and box.value == "5.0"
+            assert app.state.params.temperature == 5.0 and box.value == "5.0"
             assert any("temperature must be between 0 and 100" in n.message for n in app._notifications)
             top_k = app.query_one("#input-top_k")
             top_k.focus()
             top_k.value = "1.5"
             await pilot.press("enter")
-            assert app.params.top_k == 0
+            assert app.state.params.top_k == 0
     asyncio.run(scenario())
 
 
@@ -130,21 +138,21 @@ def test_seed_stops_and_two_responses_from_the_panel():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.run_state.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
             await pilot.press("f4")  # pin the seed just used
-            assert app.params.seed == 42 and app.query_one("#input-seed").value == "42"
+            assert app.state.params.seed == 42 and app.query_one("#input-seed").value == "42"
             stop_box = app.query_one("#input-stop")
             stop_box.focus()
             stop_box.value = "\\n\\n"
             await pilot.press("enter")
-            assert app.params.stop == ("\n\n",)
+            assert app.state.params.stop == ("\n\n",)
             app.query_one("#stop-items").focus()
             await pilot.press("down", "delete")
-            assert app.params.stop == ()
+            assert app.state.params.stop == ()
             await pilot.click("#two-responses")
-            assert app.params.num_responses == 2
+            assert app.state.params.num_responses == 2
             await pilot.press("f5")
-            await wait_for(pilot, lambda: not app.generating and len(app.run_state.result.responses) == 2)
+            await wait_for(pilot, lambda: not app.generating and len(app.generation.run.result.responses) == 2)
             assert app.query_one("#response-1").display
             assert app.query_one("#response-1", ResponseView).streamed == "".join(app.scripted_engine.script)
     asyncio.run(scenario())
@@ -156,14 +164,14 @@ def test_live_slider_change_applies_mid_stream_and_is_recorded(tiny_model_dir):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.run_state is not None and sum(app.run_state.tokens.values()) > 3)
+            await wait_for(pilot, lambda: tokens_streamed(app) > 3)
             app.query_one("#slider-temperature", Slider).focus()
             await pilot.press("home")
             await pilot.press("escape")
             await wait_for(pilot, lambda: not app.generating)
-            changes = app.run_state.result.live_changes
+            changes = app.generation.run.result.live_changes
             assert [(c.name, c.value) for c in changes] == [("temperature", 0.0)]
-            assert 3 < changes[0].at_token < len(app.run_state.result.responses[0].token_ids)
+            assert 3 < changes[0].at_token < len(app.generation.run.result.responses[0].token_ids)
     asyncio.run(scenario())
 
 
@@ -174,9 +182,9 @@ def test_fill_in_the_middle_round_trip():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f8")
-            assert app.fim
+            assert app.state.fim
             await pilot.press("f5")
-            await wait_for(pilot, lambda: app.run_state.result is not None and not app.generating)
+            await wait_for(pilot, lambda: run_finished(app))
             request = app.scripted_engine.requests[-1]
             assert (request.prompt, request.suffix) == ("def fib(n):\n", "\n\nprint(fib(10))\n")
             view = app.query_one("#response-0", ResponseView)
@@ -185,7 +193,50 @@ def test_fill_in_the_middle_round_trip():
             assert view.selected_text == fill  # the fill is highlighted in place
             await pilot.press("f3")  # continue: the fill goes into the hole
             editor = app.query_one(PromptEditor)
-            assert editor.text == "def fib(n):\n" + fill + "\n\nprint(fib(10))\n" and not app.fim
+            assert editor.text == "def fib(n):\n" + fill + "\n\nprint(fib(10))\n" and not app.state.fim
+    asyncio.run(scenario())
+
+
+def test_the_fill_is_highlighted_from_the_runs_request_not_the_current_toggle():
+    async def scenario():
+        engine = GatedEngine()
+        app = create_app(LoadOptions(model="scripted-model"), loader=lambda options, progress: engine,
+                         prompt="a = <FILL>\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            view = app.query_one("#response-0", ResponseView)
+            await pilot.press("f8", "f5", "f8")  # a fill asked for, then FIM switched off while it runs
+            engine.gate.set()
+            await wait_for(pilot, lambda: run_finished(app))
+            assert not app.state.fim and view.selected_text == "".join(engine.script)
+            engine.gate.clear()
+            await pilot.press("f5", "f8")  # a completion asked for, then FIM switched on while it runs
+            engine.gate.set()
+            await wait_for(pilot, lambda: run_finished(app) and len(engine.requests) == 2)
+            assert app.state.fim and not engine.requests[-1].is_fim and view.selected_text == ""
+    asyncio.run(scenario())
+
+
+def test_the_panel_shows_the_apps_state_without_posting_it_back():
+    intents = (ParameterPanel.Changed, ParameterPanel.ColumnsChanged, ParameterPanel.PresetChosen,
+               ParameterPanel.LanguageChanged, ParamControl.Changed, SeedField.Changed, StopList.Changed,
+               Switch.Changed, RadioSet.Changed, Select.Changed)
+
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            panel = app.query_one(ParameterPanel)
+            posted = []
+            post = panel.post_message
+            panel.post_message = lambda message: posted.append(message) or post(message)
+            app.action_apply_preset("greedy")
+            app.state = app.state.with_value("num_responses", 2).with_columns(linked=False, editing=1)
+            app.state = app.state.with_value("stop", ("\n\n",)).replace(language="rust")
+            await pilot.pause()
+            assert app.query_one("#input-temperature", Input).value == "0.0"
+            assert app.query_one("#edit-column", RadioSet).pressed_index == 1
+            assert app.query_one(StopList).stops == ("\n\n",) and app.query_one(PromptEditor).language == "rust"
+            assert not [message for message in posted if isinstance(message, intents)]
     asyncio.run(scenario())
 
 
@@ -196,7 +247,7 @@ def test_fim_without_a_marker_uses_the_cursor():
             await wait_for(pilot, lambda: app.engine is not None)
             app.query_one(PromptEditor).move_cursor((1, 0))
             await pilot.press("f8", "f5")
-            await wait_for(pilot, lambda: app.run_state.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
             request = app.scripted_engine.requests[-1]
             assert (request.prompt, request.suffix) == ("a = 1\n", "b = 2\n")
     asyncio.run(scenario())
@@ -242,6 +293,7 @@ def test_theme_choice_is_remembered_and_drives_syntax_colours():
         again = scripted_app()
         async with again.run_test(size=SIZE) as pilot:
             assert again.theme == "starcoder-light"
+            await wait_for(pilot, lambda: again.engine is not None)  # leave once loading has ended
     asyncio.run(scenario())
 
 
@@ -270,7 +322,7 @@ def test_user_keymap_remaps_a_binding_by_id(isolated_dirs):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f9")
-            await wait_for(pilot, lambda: app.run_state is not None and app.run_state.result is not None)
+            await wait_for(pilot, lambda: run_finished(app))
     asyncio.run(scenario())
 
 
@@ -278,15 +330,23 @@ def test_palette_has_presets_and_applying_one_updates_the_panel():
     async def scenario():
         app = scripted_app()
         async with app.run_test(size=SIZE) as pilot:
-            titles = [c.title for c in app.get_system_commands(app.screen)]
-            assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response 1", "Copy response 2",
-                    "Save session", "Sessions", "Replay last run", "Export session to Markdown",
+            titles = [c.title for c in app.palette_commands()]
+            assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response 1",
+                    "Copy response 2", "Save session", "Sessions", "Replay last run", "Export session to Markdown",
                     "Theme: starcoder-light"} <= set(titles)
-            command = next(c for c in app.get_system_commands(app.screen) if c.title == "Preset: precise-code")
-            command.callback()
-            await pilot.pause()
-            assert (app.params.temperature, app.params.top_p) == (0.2, 0.95)
-            assert app.query_one("#input-temperature").value == "0.2"
+            await pilot.press("ctrl+p")
+            await pilot.press(*"Preset: precise-code")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
+                           and app.screen.query_one(CommandList).option_count > 0)
+            await pilot.press("enter")  # the provider's hit runs the app's action
+            await wait_for(pilot, lambda: app.state.params.temperature == 0.2)
+            assert app.state.params.top_p == 0.95 and app.query_one("#input-temperature", Input).value == "0.2"
+            await pilot.press("ctrl+p")
+            await pilot.press(*"Theme: starcoder-light")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
+                           and app.screen.query_one(CommandList).option_count > 0)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.theme == "starcoder-light")
     asyncio.run(scenario())
 
 
@@ -297,6 +357,7 @@ def test_help_screen_lists_binding_ids():
             await pilot.press("f1")
             await pilot.pause()
             assert app.screen.__class__.__name__ == "HelpScreen"
+            assert {"generate", "stop", "pin-seed", "toggle-fim"} <= {key.id for key in app.screen.keys}
             await pilot.press("escape")
             assert app.screen.__class__.__name__ != "HelpScreen"
     asyncio.run(scenario())

@@ -5,23 +5,31 @@ Update after an intended visual change with: pytest tests/tui/test_snapshots.py 
 
 from __future__ import annotations
 
+from textual.widgets import TextArea
+
 from playground.engine.options import LoadOptions
-from playground.engine.types import GenerationRequest, GenerationResult, ResponseResult, Timings, TokenEvent
+from playground.engine.types import GenerationResult, ResponseResult, Timings, TokenEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
+from playground.runtime.running import Generation
 from playground.tui.app import create_app
 from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
-from tests.tui.helpers import ScriptedEngine, scripted_app, wait_for
+from tests.fakes import ScriptedEngine
+from tests.tui.helpers import run_finished, scripted_app, wait_for
 
 SIZE = (130, 40)
 PROMPT = "def fib(n):\n"
 
 
 def steady(app) -> None:
-    """Blinking cursors make a capture depend on its timing: hold them still."""
+    """Blinking cursors make a capture depend on its timing: hold them still. A TextArea caches
+    its rendered lines without the cursor when blinking stops; clear that cache, so a focused
+    editor always shows its cursor."""
     for widget in app.screen.query("TextArea, Input"):
         widget.cursor_blink = False
+    for area in app.screen.query(TextArea):
+        area.notify_style_update()
 
 
 async def loaded(pilot):
@@ -32,7 +40,7 @@ async def loaded(pilot):
 async def finished(pilot):
     await loaded(pilot)
     await pilot.press("f5")
-    await wait_for(pilot, lambda: pilot.app.run_state.result is not None and not pilot.app.generating)
+    await wait_for(pilot, lambda: run_finished(pilot.app))
     steady(pilot.app)
 
 
@@ -44,7 +52,7 @@ def test_streaming(snap_compare):
     async def streaming(pilot):
         await loaded(pilot)
         app = pilot.app
-        app.run_state = RunState(request=GenerationRequest(PROMPT, app.params))
+        app.generation.run = RunState(Generation(app.engine, app.state.request(PROMPT)))
         app.generating = True
         app.on_tokens_streamed(TokensStreamed({0: "    if n < 2:\n        return n\n"}, {0: 9}, 0.4, 0.08))
         await pilot.pause()
@@ -93,9 +101,9 @@ class DivergingEngine(ScriptedEngine):
                       for r in range(2) if step < len(rows[r])]
             on_event(events)
         responses = [ResponseResult(r, "".join(rows[r]), [100 + s + 10 * r * (s >= 2) for s in range(len(rows[r]))],
-                                    "eos_token", 42, p.to_dict()) for r, p in enumerate(request.row_params())]
-        params = request.params.replace(seed=42).to_dict()
-        return GenerationResult("scripted-model", 9, params, responses, Timings(0.5, 0.085, 31.5, 0.2))
+                                    "eos_token", 42, p) for r, p in enumerate(request.row_params())]
+        return GenerationResult("scripted-model", 9, request.params.replace(seed=42), responses,
+                                Timings(0.5, 0.085, 31.5, 0.2), columns=request.columns)
 
 
 def test_unlinked_columns_with_divergence(snap_compare):
@@ -109,7 +117,7 @@ def test_unlinked_columns_with_divergence(snap_compare):
         pilot.app.query_one("#slider-temperature").focus()
         await pilot.press("home")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: pilot.app.run_state.result is not None and not pilot.app.generating)
+        await wait_for(pilot, lambda: run_finished(pilot.app))
         steady(pilot.app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compare)

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import sys
+from pathlib import Path
 
 import pytest
+import textual
 from textual.app import App
+from textual.widgets import TextArea
+from textual.widgets.text_area import SyntaxAwareDocument
 
-from playground.engine.types import TokenEvent
+from playground.engine.types import RowFinished, TokenEvent
+from playground.params import escape, unescape
 from playground.tui.streaming import StreamBatcher
 from playground.tui.widgets.response_view import ResponseView, printable
 from playground.tui.widgets.slider import Slider
-from playground.params import escape, unescape
+from playground.tui.widgets.windowed_highlighting import TESTED_TEXTUAL_MAJOR
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def test_slider_values_stay_in_range_and_on_steps():
@@ -52,6 +64,17 @@ def test_batcher_posts_at_most_once_per_frame_and_loses_nothing():
     assert posted[0].first_token_s == 0.0
 
 
+def test_batcher_counts_tokens_only_and_gives_a_rows_closing_text_to_its_last_token():
+    posted = []
+    batcher = StreamBatcher(posted.append, interval=1.0, clock=lambda: 0.0)
+    batcher([TokenEvent(0, 7, "ab"), TokenEvent(1, 8, "c")])
+    batcher([RowFinished(0, "cancelled", "\ufffd"), RowFinished(1, "length")])
+    batcher.flush()
+    (message,) = posted
+    assert message.texts == {0: "ab\ufffd", 1: "c"} and message.tokens == {0: 1, 1: 1}
+    assert message.token_chars == {0: [3], 1: [1]}
+
+
 def test_highlighting_covers_the_viewport_and_follows_scrolling():
     code = "".join(f"def function_{i}(x):\n    return x + {i}\n" for i in range(1500))
 
@@ -73,3 +96,17 @@ def test_highlighting_covers_the_viewport_and_follows_scrolling():
             await pilot.pause()
             assert view._highlights[10]
     asyncio.run(scenario())
+
+
+def test_windowed_highlighting_runs_on_the_textual_it_was_checked_on():
+    """It overrides TextArea internals; on a new Textual major version, check them again, then
+    move TESTED_TEXTUAL_MAJOR and the pin in pyproject.toml."""
+    major = int(textual.__version__.split(".")[0])
+    assert major == TESTED_TEXTUAL_MAJOR, (
+        f"Textual {textual.__version__} is installed but windowed_highlighting was checked on Textual "
+        f"{TESTED_TEXTUAL_MAJOR}.x: re-check the TextArea internals it overrides, then widen the pin")
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    pins = [d for d in pyproject["project"]["dependencies"] if d.startswith("textual")]
+    assert pins == [f"textual[syntax]>={TESTED_TEXTUAL_MAJOR}.0,<{TESTED_TEXTUAL_MAJOR + 1}"]
+    assert callable(TextArea._build_highlight_map) and callable(TextArea._watch_scroll_y)
+    assert {"start_point", "end_point"} <= set(inspect.signature(SyntaxAwareDocument.query_syntax_tree).parameters)

@@ -7,8 +7,15 @@
 - ``noise``: the counter-based noise the draws use.
 """
 
-from playground.engine.sampling.chain import (apply_penalties, apply_penalties_sparse, apply_temperature,
-                                              filter_logits, host_shortcuts, next_tokens, sanitize)
+from playground.engine.sampling.chain import (
+                                              apply_penalties,
+                                              apply_penalties_sparse,
+                                              apply_temperature,
+                                              filter_logits,
+                                              host_shortcuts,
+                                              next_tokens,
+                                              sanitize,
+)
 from playground.engine.sampling.noise import gumbel_noise
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.sampling.sorted_chain import filter_sorted, sample_sorted

@@ -41,7 +41,7 @@ def _mix32(x: Bits) -> Bits:
     operators, so the same code hashes Python ints, numpy int64 arrays and int64 tensors."""
     x = (((x >> 16) ^ x) * _MIX) & _MASK32
     x = (((x >> 16) ^ x) * _MIX) & _MASK32
-    return (x >> 16) ^ x
+    return (x >> 16) ^ x  # type: ignore[no-any-return]  # numpy's operators are typed Any
 
 
 def row_keys(seed: Bits, step: Bits) -> tuple[Bits, Bits]:

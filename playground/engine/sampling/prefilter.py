@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -57,7 +58,7 @@ class RowSettings:
     @classmethod
     def read(cls, params: RowParams) -> list[RowSettings]:
         columns = zip(params.temperature.tolist(), params.top_k.tolist(), params.top_p.tolist(),
-                      params.min_p.tolist(), strict=True)
+                      params.min_p.tolist())
         return [cls(t > 0, k, p, float(np.float32(1.0 - p)), m) for t, k, p, m in columns]
 
 
@@ -117,38 +118,49 @@ def sample_candidates(tempered: torch.Tensor, settings: list[RowSettings], param
     for count in CANDIDATE_COUNTS:
         if not pending or count >= vocab_size:
             break
-        rows = tempered if len(pending) == len(settings) else tempered[pending]
-        values, ids = rows.topk(count, dim=-1)
-        host_values = values.double().cpu().numpy()
-        masses = _LazyMasses(rows)
-        verdicts = [kept_prefix(host_values[i], vocab_size, settings[r], lambda i=i, m=masses: m[i])
-                    for i, r in enumerate(pending)]
-        to_sort += [r for r, verdict in zip(pending, verdicts, strict=True) if verdict == UNDECIDED]
-        still = [r for r, verdict in zip(pending, verdicts, strict=True) if verdict == UNKNOWN]
-        decided = [i for i, verdict in enumerate(verdicts) if isinstance(verdict, tuple)]
-        if decided:
-            limits = np.array([verdicts[i][0] for i in decided])
-            tokens, best = _draw_among(values[decided], ids[decided], limits,
-                                       [host_seeds[pending[i]] for i in decided], host_step)
-            for i, token, score in zip(decided, tokens, best, strict=True):
-                # A kept set that goes on past the candidates is settled among them only if no
-                # other token (logit at most the last candidate's) could reach the best score.
-                if verdicts[i][1] or score > host_values[i, -1] + GUMBEL_CEILING:
-                    drawn[pending[i]] = token
-                else:
-                    still.append(pending[i])
-        pending = sorted(still)
+        settled, undecided, pending = _look(tempered, count, pending, settings, host_seeds, host_step)
+        drawn.update(settled)
+        to_sort += undecided
     unfiltered = [r for r in pending if not settings[r].filters(vocab_size)]
     if unfiltered:  # every token stays: draw over the whole vocabulary, no sort needed
         noise = gumbel_from_bits(host_bits([host_seeds[r] for r in unfiltered], host_step,
                                            np.arange(vocab_size)).to(tempered.device))
-        drawn.update(zip(unfiltered, (tempered[unfiltered] + noise).argmax(dim=-1).tolist(), strict=True))
+        drawn.update(zip(unfiltered, (tempered[unfiltered] + noise).argmax(dim=-1).tolist()))
     to_sort = sorted(to_sort + [r for r in pending if r not in unfiltered])
     if to_sort:
         index = torch.tensor(to_sort, device=tempered.device)
         subset = RowParams(**{name: value[index] for name, value in vars(params).items()})
-        drawn.update(zip(to_sort, sample_sorted(tempered[index], subset, seeds[index], step).tolist(), strict=True))
+        drawn.update(zip(to_sort, sample_sorted(tempered[index], subset, seeds[index], step).tolist()))
     return torch.tensor([drawn[r] for r in range(len(settings))], device=tempered.device)
+
+
+def _look(tempered: torch.Tensor, count: int, pending: list[int], settings: list[RowSettings], seeds: list[int],
+          step: int) -> tuple[dict[int, int], list[int], list[int]]:
+    """One look at the best ``count`` tokens of the pending rows: the rows it settles (row ->
+    token), the rows to run through the sorted chain, and the rows to look at further."""
+    vocab_size = tempered.shape[-1]
+    rows = tempered if len(pending) == len(settings) else tempered[pending]
+    values, ids = rows.topk(count, dim=-1)
+    host_values = values.double().cpu().numpy()
+    masses = _LazyMasses(rows)
+    verdicts = [kept_prefix(host_values[i], vocab_size, settings[r], partial(masses.__getitem__, i))
+                for i, r in enumerate(pending)]
+    kept = {i: verdict for i, verdict in enumerate(verdicts) if isinstance(verdict, tuple)}
+    undecided = [pending[i] for i, verdict in enumerate(verdicts) if verdict == UNDECIDED]
+    further = [pending[i] for i, verdict in enumerate(verdicts) if verdict == UNKNOWN]
+    settled: dict[int, int] = {}
+    if kept:
+        order = list(kept)
+        tokens, best = _draw_among(values[order], ids[order], np.array([kept[i][0] for i in order]),
+                                   [seeds[pending[i]] for i in order], step)
+        for i, token, score in zip(order, tokens, best):
+            # A kept set that goes on past the candidates is settled among them only if no
+            # other token (logit at most the last candidate's) could reach the best score.
+            if kept[i][1] or score > host_values[i, -1] + GUMBEL_CEILING:
+                settled[pending[i]] = token
+            else:
+                further.append(pending[i])
+    return settled, undecided, sorted(further)
 
 
 class _LazyMasses:
@@ -156,7 +168,8 @@ class _LazyMasses:
     relative error about 1e-7, far inside MARGIN)."""
 
     def __init__(self, tempered: torch.Tensor) -> None:
-        self._tempered, self._masses = tempered, None
+        self._tempered = tempered
+        self._masses: list[float] | None = None
 
     def __getitem__(self, row: int) -> float:
         if self._masses is None:

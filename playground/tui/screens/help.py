@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -14,7 +15,7 @@ from playground import locations
 from playground.params import PARAMETERS, STOP_HELP
 
 
-def help_markdown(bindings: list[Binding]) -> str:
+def help_markdown(bindings: Sequence[Binding]) -> str:
     keys = "\n".join(f"| `{b.key}` | {b.description} | `{b.id}` | {b.tooltip} |" for b in bindings if b.id)
     params = "\n".join(f"| {s.name} | {s.range_text()} | {s.help} |" for s in PARAMETERS.values())
     return f"""\
@@ -48,14 +49,18 @@ generate = "f5,ctrl+enter"
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys of the bindings it is given (the app's), with their ids, and every parameter."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 90%; height: 90%; border: thick $primary; background: $surface; }
     """
 
-    def compose(self) -> ComposeResult:
-        from playground.tui.app import PlaygroundApp
+    def __init__(self, bindings: Sequence[BindingType]) -> None:
+        super().__init__()
+        self.keys = [binding for binding in bindings if isinstance(binding, Binding)]
 
+    def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Markdown(help_markdown([b for b in PlaygroundApp.BINDINGS if isinstance(b, Binding)]))
+            yield Markdown(help_markdown(self.keys))

@@ -10,15 +10,8 @@ from textual.widgets import Input, Label
 
 from playground.errors import UserError
 from playground.params import ParamSpec
+from playground.runtime.describe import format_value
 from playground.tui.widgets.slider import Slider
-
-
-def format_value(spec: ParamSpec, value: float | int | None) -> str:
-    if value is None:
-        return "none"
-    if spec.kind == "int":
-        return str(int(value))
-    return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.1f}"
 
 
 class ParamControl(Horizontal):
@@ -57,8 +50,8 @@ class ParamControl(Horizontal):
     def compose(self) -> ComposeResult:
         spec = self.spec
         yield Label(spec.name, classes="param-name").with_tooltip(f"{spec.help}\nRange: {spec.range_text()}")
-        yield Slider(self._slider_value(self.value), self._slider_minimum(), spec.slider_maximum, step=spec.step, log_scale=spec.log_scale,
-                     integer=spec.kind == "int", id=f"slider-{spec.name}",
+        yield Slider(self._slider_value(self.value), self._slider_minimum(), spec.slider_maximum, step=spec.step,
+                     log_scale=spec.log_scale, integer=spec.kind == "int", id=f"slider-{spec.name}",
                      tooltip=f"{spec.help} Range: {spec.range_text()}.")
         yield Input(format_value(spec, self.value), id=f"input-{spec.name}", select_on_focus=True,
                     tooltip=f"Type an exact value ({spec.range_text()}), then enter")

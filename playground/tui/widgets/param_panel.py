@@ -6,21 +6,25 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Label, RadioButton, RadioSet, Select, Switch
 
-from playground.params import PARAMETERS, SamplingParams
+from playground.params import PARAMETERS
+from playground.runtime.prompts import LANGUAGES
+from playground.tui.state import PlaygroundState
 from playground.tui.widgets.param_control import ParamControl
 from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.stop_list import StopList
 
 SLIDER_PARAMETERS = ("temperature", "top_p", "min_p", "top_k", "repetition_penalty",
                      "presence_penalty", "frequency_penalty", "max_new_tokens")
-LANGUAGES = ("python", "javascript", "rust", "go", "java", "bash", "sql", "html", "css", "json",
-             "yaml", "toml", "markdown", "xml", "regex")
 
 
 class ParameterPanel(VerticalScroll):
-    """Every sampling parameter; posts ``ParameterPanel.Changed`` with the whole new set."""
+    """Every sampling parameter of the column being edited, a preset picker, the language, and
+    the two-column switches. It shows ``state`` and changes nothing itself: each edit is posted
+    as an intent (``Changed``, ``ColumnsChanged``, ``PresetChosen``, ``LanguageChanged``) for
+    the state's owner to apply."""
 
     DEFAULT_CSS = """
     ParameterPanel {
@@ -36,140 +40,156 @@ class ParameterPanel(VerticalScroll):
     }
     """
 
-    class Changed(Message):
-        """A parameter changed; ``params`` is the full new set."""
+    state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
+    """The playground's state, bound to the app's: the panel shows its edited column."""
 
-        def __init__(self, params: SamplingParams, name: str, value: object) -> None:
+    class Intent(Message):
+        """Something the user asked of the panel, for the state's owner to apply."""
+
+        def __init__(self, panel: ParameterPanel) -> None:
             super().__init__()
-            self.params = params
+            self.panel = panel
+
+        @property
+        def control(self) -> ParameterPanel:
+            return self.panel
+
+    class Changed(Intent):
+        """The user set parameter ``name`` to ``value`` (already validated)."""
+
+        def __init__(self, panel: ParameterPanel, name: str, value: object) -> None:
+            super().__init__(panel)
             self.name = name
             self.value = value
 
-    class PresetChosen(Message):
-        def __init__(self, name: str) -> None:
-            super().__init__()
-            self.name = name
+    class ColumnsChanged(Intent):
+        """The user linked or unlinked the columns, or chose the column to edit."""
 
-    class ColumnsChanged(Message):
-        """Linked columns share parameters; unlinked, the panel edits column ``editing``."""
-
-        def __init__(self, linked: bool, editing: int) -> None:
-            super().__init__()
+        def __init__(self, panel: ParameterPanel, linked: bool, editing: int) -> None:
+            super().__init__(panel)
             self.linked = linked
             self.editing = editing
 
-    class LanguageChanged(Message):
-        def __init__(self, language: str) -> None:
-            super().__init__()
+    class PresetChosen(Intent):
+        """The user picked preset ``name``."""
+
+        def __init__(self, panel: ParameterPanel, name: str) -> None:
+            super().__init__(panel)
+            self.name = name
+
+    class LanguageChanged(Intent):
+        """The user picked the highlighting language."""
+
+        def __init__(self, panel: ParameterPanel, language: str) -> None:
+            super().__init__(panel)
             self.language = language
 
-    def __init__(self, params: SamplingParams, language: str = "python",
-                 presets: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, state: PlaygroundState, presets: list[tuple[str, str]] | None = None) -> None:
         super().__init__(id="parameters")
-        self.params = params
-        self.language = language
+        self.set_reactive(ParameterPanel.state, state)
         self.presets = presets or []
 
     def compose(self) -> ComposeResult:
+        params = self.state.edited
         with Horizontal(classes="row"):
             yield Label("preset")
             yield Select(self.presets, prompt="apply a preset…", id="preset", allow_blank=True)
         with Horizontal(classes="row"):
             yield Label("language")
-            yield Select([(name, name) for name in LANGUAGES], value=self.language, allow_blank=False, id="language")
+            yield Select([(name, name) for name in LANGUAGES], value=self.state.language, allow_blank=False,
+                         id="language")
         for name in SLIDER_PARAMETERS:
-            yield ParamControl(PARAMETERS[name], getattr(self.params, name))
-        yield SeedField(self.params.seed)
+            yield ParamControl(PARAMETERS[name], getattr(params, name))
+        yield SeedField(params.seed)
         with Horizontal(classes="row"):
             yield Label("two responses").with_tooltip(PARAMETERS["num_responses"].help)
-            yield Switch(self.params.num_responses == 2, id="two-responses")
+            yield Switch(params.num_responses == 2, id="two-responses")
         with Horizontal(classes="row two-only", id="columns-row"):
             yield Label("link columns").with_tooltip(
                 "Linked: both columns use these parameters and draw different samples. Unlinked: each column "
                 "has its own parameters and both share the seed, for an A/B of one knob.")
-            yield Switch(True, id="link-columns")
+            yield Switch(self.state.linked, id="link-columns")
             with RadioSet(id="edit-column"):
-                yield RadioButton("edit A", value=True)
-                yield RadioButton("edit B")
-        yield StopList(self.params.stop)
+                yield RadioButton("edit A", value=self.state.editing == 0)
+                yield RadioButton("edit B", value=self.state.editing == 1)
+        yield StopList(params.stop)
 
-    def set_params(self, params: SamplingParams) -> None:
-        """Show a whole new set (a preset, a session) and announce it once."""
-        self.params = params
+    def on_mount(self) -> None:
+        self._show(self.state)
+
+    def watch_state(self, state: PlaygroundState) -> None:
+        if self.is_mounted:
+            self._show(state)
+
+    def _show(self, state: PlaygroundState) -> None:
+        """Only controls whose value differs are touched, and none of them posts back."""
+        params = state.edited
         for name in SLIDER_PARAMETERS:
-            self.query_one(f"#param-{name}", ParamControl).set_value(getattr(params, name))
-        self.query_one(SeedField).set_seed(params.seed)
-        with self.query_one("#two-responses", Switch).prevent(Switch.Changed):
+            control = self.query_one(f"#param-{name}", ParamControl)
+            if control.value != getattr(params, name):
+                control.set_value(getattr(params, name))
+        seed = self.query_one(SeedField)
+        if seed.seed != params.seed:
+            seed.set_seed(params.seed)
+        if state.last_seed is not None and seed.last_used != state.last_seed:
+            seed.show_last_used(state.last_seed)
+        stops = self.query_one(StopList)
+        if stops.stops != params.stop:
+            stops.set_stops(params.stop)
+        with self.prevent(Switch.Changed, RadioSet.Changed, Select.Changed):
             self.query_one("#two-responses", Switch).value = params.num_responses == 2
-        self.query_one(StopList).set_stops(params.stop)
-        self._show_column_controls()
-        self.post_message(self.Changed(params, "*", None))
+            self.query_one("#link-columns", Switch).value = state.linked
+            buttons = self.query_one("#edit-column", RadioSet).query(RadioButton)
+            if not buttons[state.editing].value:
+                buttons[state.editing].value = True
+            language = self.query_one("#language", Select)
+            if language.value != state.language:
+                language.value = state.language
+        self.query_one("#columns-row", Horizontal).display = params.num_responses == 2
+        self.query_one("#edit-column", RadioSet).display = params.num_responses == 2 and not state.linked
 
-    def _update(self, name: str, value: object) -> None:
-        self.params = self.params.replace(**{name: value})
-        self.post_message(self.Changed(self.params, name, value))
+    def _edited(self, name: str, value: object) -> None:
+        self.post_message(self.Changed(self, name, value))
 
     @on(ParamControl.Changed)
     def _param(self, event: ParamControl.Changed) -> None:
         event.stop()
-        self._update(event.name, event.value)
+        self._edited(event.name, event.value)
 
     @on(SeedField.Changed)
     def _seed(self, event: SeedField.Changed) -> None:
         event.stop()
-        self._update("seed", event.seed)
+        self._edited("seed", event.seed)
 
     @on(StopList.Changed)
     def _stops(self, event: StopList.Changed) -> None:
         event.stop()
-        self._update("stop", event.stops)
-
-    def on_mount(self) -> None:
-        self._show_column_controls()
-
-    def _show_column_controls(self) -> None:
-        two = self.params.num_responses == 2
-        self.query_one("#columns-row").display = two
-        self.query_one("#edit-column").display = two and not self.query_one("#link-columns", Switch).value
-
-    @property
-    def linked(self) -> bool:
-        return self.query_one("#link-columns", Switch).value
-
-    @property
-    def editing(self) -> int:
-        index = self.query_one("#edit-column", RadioSet).pressed_index
-        return 0 if self.linked or index < 0 else index
+        self._edited("stop", event.stops)
 
     @on(Switch.Changed, "#two-responses")
     def _responses(self, event: Switch.Changed) -> None:
         event.stop()
-        self._update("num_responses", 2 if event.value else 1)
-        self._show_column_controls()
+        self._edited("num_responses", 2 if event.value else 1)
 
     @on(Switch.Changed, "#link-columns")
     def _link(self, event: Switch.Changed) -> None:
         event.stop()
-        if event.value:
-            self.query_one("#edit-column", RadioSet).query(RadioButton).first().value = True
-        self._show_column_controls()
-        self.post_message(self.ColumnsChanged(self.linked, self.editing))
+        self.post_message(self.ColumnsChanged(self, event.value, 0 if event.value else self.state.editing))
 
     @on(RadioSet.Changed, "#edit-column")
     def _edit_column(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.post_message(self.ColumnsChanged(self.linked, self.editing))
+        self.post_message(self.ColumnsChanged(self, self.state.linked, max(event.index, 0)))
 
     @on(Select.Changed, "#preset")
     def _preset(self, event: Select.Changed) -> None:
         event.stop()
         if event.value is not Select.BLANK:
-            self.post_message(self.PresetChosen(str(event.value)))
+            self.post_message(self.PresetChosen(self, str(event.value)))
             with event.select.prevent(Select.Changed):
                 event.select.clear()
 
     @on(Select.Changed, "#language")
     def _language(self, event: Select.Changed) -> None:
         event.stop()
-        self.language = str(event.value)
-        self.post_message(self.LanguageChanged(self.language))
+        self.post_message(self.LanguageChanged(self, str(event.value)))

@@ -2,45 +2,80 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from textual import on
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import TextArea
+
+from playground.runtime.prompts import FILL_MARKER, split_at_marker
+from playground.tui.state import PlaygroundState
 from playground.tui.widgets.windowed_highlighting import WindowedHighlighting
 
-FILL_MARKER = "<FILL>"
+#: How long typing must pause before a long prompt is tokenized again for the count.
+COUNT_DELAY_S = 0.2
 
 
 class PromptEditor(WindowedHighlighting):
-    """A TextArea with line numbers and highlighting. In FIM mode the hole is the first
-    ``<FILL>`` marker in the text, or the cursor when there is none."""
+    """A TextArea with line numbers and highlighting. Its title says the mode and language, its
+    subtitle the prompt's tokens against the context window once a model is loaded. In FIM mode
+    the hole is the first ``<FILL>`` marker in the text, or the cursor when there is none."""
 
-    DEFAULT_CSS = """
-    PromptEditor {
-        height: 1fr;
-        border: tall $panel;
-        border-title-color: $text-accent;
-        border-subtitle-color: $text-muted;
-        &:focus { border: tall $primary; }
-    }
-    """
+    state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
+    """The playground's state, bound to the app's: FIM mode and the language."""
 
-    def __init__(self, text: str = "", *, language: str = "python", theme: str = "monokai") -> None:
-        super().__init__(text, language=language, theme=theme, soft_wrap=False, tab_behavior="indent",
+    def __init__(self, text: str = "", *, state: PlaygroundState, theme: str = "monokai") -> None:
+        super().__init__(text, language=state.language, theme=theme, soft_wrap=False, tab_behavior="indent",
                          show_line_numbers=True, id="prompt",
                          placeholder="Write code for StarCoder2 to continue, then press F5")
+        self.set_reactive(PromptEditor.state, state)
+        self._count_tokens: Callable[[str], int] | None = None
+        self._context_window = 0
+        self._count_timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        self._show_title()
+
+    def watch_state(self, state: PlaygroundState) -> None:
+        if self.language != state.language:
+            self.language = state.language
+        self._show_title()
+
+    def count_tokens_with(self, count_tokens: Callable[[str], int], context_window: int) -> None:
+        """Count the prompt's tokens from now on (a model has loaded)."""
+        self._count_tokens, self._context_window = count_tokens, context_window
+        self._show_count()
+
+    @on(TextArea.Changed)
+    def _edited(self) -> None:
+        # Debounced: a long prompt is tokenized once typing pauses, not once per key.
+        if self._count_timer is not None:
+            self._count_timer.stop()
+        self._count_timer = self.set_timer(COUNT_DELAY_S, self._show_count, name="count-tokens")
+
+    def _show_title(self) -> None:
+        mode = f"fill-in-the-middle (hole: {FILL_MARKER} or cursor)" if self.state.fim else "prompt"
+        self.border_title = f"{mode} · {self.language or 'text'}"
+
+    def _show_count(self) -> None:
+        if self._count_tokens is not None:
+            self.border_subtitle = f"{self._count_tokens(self.text):,} / {self._context_window:,} tokens"
 
     def split_at_hole(self) -> tuple[str, str]:
         """(prefix, suffix) around the FIM hole."""
-        text = self.text
-        if FILL_MARKER in text:
-            prefix, _, suffix = text.partition(FILL_MARKER)
-            return prefix, suffix
-        offset = self.document.get_index_from_location(self.cursor_location)
-        return text[:offset], text[offset:]
+        hole = split_at_marker(self.text)
+        if hole is not None:
+            return hole
+        offset = self.index_at(self.cursor_location)
+        return self.text[:offset], self.text[offset:]
 
     def insert_fill(self, fill: str) -> None:
         """Put a generated fill into the hole (replacing the marker if there is one)."""
         text = self.text
         if FILL_MARKER in text:
-            start = self.document.get_location_from_index(text.index(FILL_MARKER))
-            end = self.document.get_location_from_index(text.index(FILL_MARKER) + len(FILL_MARKER))
+            start = self.location_at(text.index(FILL_MARKER))
+            end = self.location_at(text.index(FILL_MARKER) + len(FILL_MARKER))
             self.replace(fill, start, end)
         else:
             self.insert(fill)

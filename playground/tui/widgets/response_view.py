@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from textual.geometry import Offset
-from playground.tui.widgets.windowed_highlighting import WindowedHighlighting
 from textual.widgets.text_area import Selection
+
+from playground.tui.widgets.windowed_highlighting import WindowedHighlighting
 
 #: C0 controls (but tab and newline) and DEL shown as their Unicode pictures, one character
 #: for one, so a model's stray control byte can never reach the terminal as a command.
@@ -22,11 +23,6 @@ class ResponseView(WindowedHighlighting):
 
     DEFAULT_CSS = """
     ResponseView {
-        height: 1fr;
-        border: tall $panel;
-        border-title-color: $text-accent;
-        border-subtitle-color: $text-muted;
-        &:focus { border: tall $primary; }
         &.-diverged { border: tall $warning; }
     }
     """
@@ -52,7 +48,7 @@ class ResponseView(WindowedHighlighting):
         if not text:
             return
         following = self.scroll_y >= self.max_scroll_y - 1
-        location = self.document.get_location_from_index(self.fill_start + len(self.streamed))
+        location = self.location_at(self.fill_start + len(self.streamed))
         self._appending = True
         try:
             self.insert(printable(text), location, maintain_selection_offset=True)
@@ -73,10 +69,10 @@ class ResponseView(WindowedHighlighting):
         self.add_class("-diverged")
         self.border_subtitle = f"diverges at token {token_index} · " + str(self.border_subtitle or "")
         end = min(start + length, len(self.streamed))
-        self.selection = Selection(self.document.get_location_from_index(self.fill_start + start),
-                                   self.document.get_location_from_index(self.fill_start + end))
+        self.selection = Selection(self.location_at(self.fill_start + start),
+                                   self.location_at(self.fill_start + end))
 
     def highlight_fill(self) -> None:
-        start = self.document.get_location_from_index(self.fill_start)
-        end = self.document.get_location_from_index(self.fill_start + len(self.streamed))
+        start = self.location_at(self.fill_start)
+        end = self.location_at(self.fill_start + len(self.streamed))
         self.selection = Selection(start, end)

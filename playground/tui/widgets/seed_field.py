@@ -13,7 +13,7 @@ from playground.params import PARAMETERS
 
 
 class SeedField(Horizontal):
-    """A seed box (blank = random) and the seed the last run used."""
+    """A seed box (blank = random) and the seed the last run used. Posts ``SeedField.Changed``."""
 
     DEFAULT_CSS = """
     SeedField {
@@ -44,12 +44,6 @@ class SeedField(Horizontal):
         self.last_used = seed
         self.query_one("#last-seed", Label).update(f"used {seed}")
 
-    def pin_last_used(self) -> bool:
-        if self.last_used is None:
-            return False
-        self.set_seed(self.last_used, notify=True)
-        return True
-
     def set_seed(self, seed: int | None, *, notify: bool = False) -> None:
         self.seed = seed
         self.query_one(Input).value = "" if seed is None else str(seed)
@@ -62,10 +56,11 @@ class SeedField(Horizontal):
         event.stop()
         text = event.value.strip()
         try:
-            seed = None if text == "" else PARAMETERS["seed"].check(text)
+            value = None if text == "" else PARAMETERS["seed"].check(text)
         except UserError as error:
             self.app.notify(str(error), title="Invalid seed", severity="error")
             self.set_seed(self.seed)
             return
+        seed = None if value is None else int(value)
         if seed != self.seed:
-            self.set_seed(seed, notify=True)  # type: ignore[arg-type]
+            self.set_seed(seed, notify=True)

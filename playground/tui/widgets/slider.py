@@ -95,8 +95,7 @@ class Slider(Widget, can_focus=True):
         if not self.log_scale:
             steps = round((value - self.minimum) / self.step)
             value = min(self.minimum + steps * self.step, self.maximum)
-        value = round(value) if self.integer else round(value, 10)
-        return value
+        return round(value) if self.integer else round(value, 10)
 
     def watch_value(self, value: float) -> None:
         self.post_message(self.Changed(self, value))
@@ -112,7 +111,7 @@ class Slider(Widget, can_focus=True):
     def value_at(self, fraction: float) -> float:
         fraction = min(max(fraction, 0.0), 1.0)
         if self.log_scale:
-            return self.minimum * (self.maximum / self.minimum) ** fraction
+            return self.minimum * float((self.maximum / self.minimum) ** fraction)
         return self.minimum + fraction * (self.maximum - self.minimum)
 
     def action_step(self, steps: int) -> None:

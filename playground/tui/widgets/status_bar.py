@@ -30,11 +30,11 @@ class StatusBar(Horizontal):
         yield Label("", id="run-status")
 
     def on_mount(self) -> None:
-        self.query_one("#load-demo").display = False
+        self.query_one("#load-demo", Button).display = False
 
     def show_progress(self, stage: str, done: int | None, total: int | None) -> None:
         self.remove_class("-error")
-        amount = f" {done / 1e9:.2f}/{total / 1e9:.2f} GB" if total else ""
+        amount = f" {(done or 0) / 1e9:.2f}/{total / 1e9:.2f} GB" if total else ""
         self.query_one("#model-status", Label).update(f"{stage}{amount}")
         bar = self.query_one(ProgressBar)
         bar.display = True
@@ -44,13 +44,13 @@ class StatusBar(Horizontal):
         self.remove_class("-error")
         self.query_one("#model-status", Label).update(description)
         self.query_one(ProgressBar).display = False
-        self.query_one("#load-demo").display = False
+        self.query_one("#load-demo", Button).display = False
 
     def show_error(self, message: str, offer_demo: bool = True) -> None:
         self.add_class("-error")
         self.query_one("#model-status", Label).update(message)
         self.query_one(ProgressBar).display = False
-        self.query_one("#load-demo").display = offer_demo
+        self.query_one("#load-demo", Button).display = offer_demo
 
     def show_run(self, text: str) -> None:
         self.query_one("#run-status", Label).update(text)

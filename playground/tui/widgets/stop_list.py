@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, ListItem, ListView
 
 from playground.params import escape, unescape
 
+
 class StopListView(ListView):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("delete,backspace", "remove_selected", "Remove stop", id="stop.remove"),

@@ -2,9 +2,14 @@
 
 TextArea rebuilds its highlight map from a query over the whole syntax tree on every edit:
 about 75 ms for a 16k-token document, so a streaming response or a long prompt stalls the UI.
-This mixin bounds that query to a window of rows around what is visible (tree-sitter takes a
-point range) and rebuilds when scrolling leaves the window. The highlight loop itself stays
+This base class bounds that query to a window of rows around what is visible (tree-sitter takes
+a point range) and rebuilds when scrolling leaves the window. The highlight loop itself stays
 TextArea's own.
+
+Textual has no public hook for this: it overrides TextArea's private ``_build_highlight_map``
+and ``_watch_scroll_y`` and narrows the document's public ``query_syntax_tree`` while the map is
+built. So pyproject pins Textual to the major version this was checked on
+(``TESTED_TEXTUAL_MAJOR``), and a test fails loudly on another one.
 """
 
 from __future__ import annotations
@@ -13,12 +18,42 @@ from typing import Any
 
 from textual.geometry import Offset
 from textual.widgets import TextArea
+from textual.widgets.text_area import Document, Location
 
 #: Rows highlighted above and below the viewport, so scrolling a little needs no rebuild.
 MARGIN_ROWS = 120
+#: The Textual major version whose TextArea internals this was checked against.
+TESTED_TEXTUAL_MAJOR = 8
 
 
 class WindowedHighlighting(TextArea):
+    """A TextArea that highlights only the rows near its viewport; the editor and the
+    responses share its frame: a titled border that lights up with focus."""
+
+    DEFAULT_CSS = """
+    WindowedHighlighting {
+        height: 1fr;
+        border: tall $panel;
+        border-title-color: $text-accent;
+        border-subtitle-color: $text-muted;
+        &:focus { border: tall $primary; }
+    }
+    """
+
+    def location_at(self, index: int) -> Location:
+        """The (row, column) of a character offset into the text."""
+        return self._text_document().get_location_from_index(index)
+
+    def index_at(self, location: Location) -> int:
+        """The character offset of a (row, column) in the text."""
+        return self._text_document().get_index_from_location(location)
+
+    def _text_document(self) -> Document:
+        document = self.document
+        if not isinstance(document, Document):  # TextArea only ever holds a Document (or a subclass)
+            raise TypeError(f"{type(self).__name__} holds a {type(document).__name__}, not a text document")
+        return document
+
     _highlighted_rows: tuple[int, int] = (0, -1)
 
     def _viewport_rows(self) -> tuple[int, int]:

@@ -1,0 +1,81 @@
+"""The one-line texts every front-end shows: the status line, an error, a preset's changes.
+
+Written once here so the playground, the REPL and ``generate`` say the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from playground.engine.types import GenerationResult
+from playground.errors import UserError
+from playground.params import ParamSpec, SamplingParams
+from playground.presets import Preset
+
+
+def status_line(result: GenerationResult) -> str:
+    """A finished run: time to first token, decode rate, tokens, finish reasons, seed."""
+    timings = result.timings
+    reasons = " / ".join(r.finish_reason for r in result.responses)
+    tokens = " / ".join(str(len(r.token_ids)) for r in result.responses)
+    changes = f" · {len(result.live_changes)} live change(s)" if result.live_changes else ""
+    return (f"ttft {timings.ttft_s * 1000:.0f} ms · {timings.decode_tokens_per_s:.1f} tok/s · "
+            f"{tokens} tokens · {reasons} · seed {result.seed}{changes}")
+
+
+def streaming_line(generated: int, first_token_s: float | None, rate: float) -> str:
+    """A run still streaming: time to first token (once there is one), rate, tokens so far."""
+    ttft = f"ttft {first_token_s * 1000:.0f} ms · " if first_token_s is not None else ""
+    return f"{ttft}{rate:.1f} tok/s · {generated} tokens"
+
+
+def error_line(error: BaseException) -> str:
+    """The one line an error is shown as: a ``UserError`` names the problem and the fix itself;
+    anything else is a bug, shown by its type and first line, never as a traceback."""
+    if isinstance(error, UserError):
+        return str(error)
+    text = str(error).strip()
+    return f"internal error: {type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def error_message(error: BaseException) -> str:
+    """``error_line`` for a terminal: a user's error reads ``error: …``."""
+    line = error_line(error)
+    return f"error: {line}" if isinstance(error, UserError) else line
+
+
+def format_value(spec: ParamSpec, value: float | int | None) -> str:
+    """A parameter's value as its box shows it: ``none``, a whole number, or a short decimal."""
+    if value is None:
+        return "none"
+    if spec.kind == "int":
+        return str(int(value))
+    return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.1f}"
+
+
+def assignments(values: Mapping[str, Any], separator: str = ", ") -> str:
+    """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``)."""
+    return separator.join(f"{name}={value!r}" for name, value in values.items())
+
+
+def preset_summary(preset: Preset) -> str:
+    """What a preset changes from the model card's defaults."""
+    return assignments(preset.apply(SamplingParams()).changes_from_defaults()) or "the model card's defaults"
+
+
+def first_divergence(a: Sequence[int], b: Sequence[int]) -> int | None:
+    """Index of the first token where two responses differ (None if one equals the other)."""
+    for index, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return index
+    return None if len(a) == len(b) else min(len(a), len(b))
+
+
+def replay_verdict(saved: Sequence[Sequence[int]], result: GenerationResult) -> str:
+    """Whether a replay gave the saved run's tokens (``saved``: each response's token ids)."""
+    for tokens, response in zip(saved, result.responses):
+        at = first_divergence(tokens, response.token_ids)
+        if at is not None:
+            return f"✗ replay differs from the saved run at token {at} of response {response.index + 1}"
+    return f"✓ replay identical to the saved run ({sum(len(r.token_ids) for r in result.responses)} tokens)"

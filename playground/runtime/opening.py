@@ -1,0 +1,45 @@
+"""Opening an engine with progress, and the words for what was opened.
+
+torch and transformers are imported here only when a model is opened, never at import time:
+the playground draws its first frame before they load.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from playground.engine.options import LoadOptions, LoadProgress
+from playground.runtime.engines import PlaygroundEngine, ProgressCallback
+
+if TYPE_CHECKING:
+    from playground.engine.engine import Engine
+
+DEMO_NOTICE = "demo model: random weights, the output is noise"
+COMPILING_STAGE = "compiling the decode step (once per session)"
+
+
+def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bool = True) -> Engine:
+    """Load the model and build its engine. With ``warm_up`` (the playground, the REPL) the
+    compiled decode step is compiled now, reported as one more stage, so the first generation
+    does not wait for it; a one-shot ``generate`` leaves that to its one generation."""
+    from playground.engine.loading import load_model, quiet_transformers
+
+    quiet_transformers()
+    from playground.engine.engine import Engine
+
+    engine = Engine(load_model(options, progress), decode=options.decode)
+    if warm_up and engine.will_compile(1):
+        progress(LoadProgress(COMPILING_STAGE))
+        engine.warm_up()
+    return engine
+
+
+def describe_engine(engine: PlaygroundEngine) -> str:
+    """The model line: name, device, precision, GPU memory in use, load time."""
+    loaded = engine.loaded
+    text = loaded.describe()
+    if loaded.device.type == "cuda":
+        import torch  # already imported by the engine: a CUDA device means a real model
+
+        text += f" · {torch.cuda.memory_allocated() / 1e9:.1f} GB GPU memory"
+    return text + f" · loaded in {loaded.load_s:.1f} s"

@@ -1,0 +1,20 @@
+"""Parameters changed as a whole: a preset applied, the parameters a session stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from playground.params import SamplingParams
+from playground.presets import Preset
+
+
+def apply_preset(preset: Preset, current: SamplingParams) -> SamplingParams:
+    """A preset applies over the model card's defaults, so the result does not depend on what
+    came before; the seed and the number of responses stay unless the preset sets them."""
+    return preset.apply(SamplingParams(seed=current.seed, num_responses=current.num_responses))
+
+
+def params_from_record(record: Mapping[str, Any]) -> SamplingParams:
+    """Parameters as a session stores them (the unlinked columns' own under ``columns``)."""
+    return SamplingParams.make({name: value for name, value in record.items() if name != "columns"})

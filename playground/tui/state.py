@@ -1,0 +1,78 @@
+"""The playground's state as one value: both columns' parameters, how they are linked, which
+one the panel edits, fill-in-the-middle, the language, and the seed the last run used.
+
+``PlaygroundApp.state`` holds it and is its only writer; the panel, the editor and the response
+pane bind to it and post intents. Every change is a pure function here, so a widget never
+echoes a change back to the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from playground.engine.types import GenerationRequest
+from playground.params import SamplingParams
+
+
+@dataclass(frozen=True)
+class PlaygroundState:
+    """``params`` is column A's (both columns' while linked); ``params_b`` column B's, used
+    once the columns are unlinked. The panel edits column ``editing`` (always 0 when linked)."""
+
+    params: SamplingParams = field(default_factory=SamplingParams)
+    params_b: SamplingParams = field(default_factory=SamplingParams)
+    linked: bool = True
+    editing: int = 0
+    fim: bool = False
+    language: str = "python"
+    last_seed: int | None = None
+
+    @classmethod
+    def starting(cls, params: SamplingParams) -> PlaygroundState:
+        return cls(params=params, params_b=params)
+
+    @property
+    def edited(self) -> SamplingParams:
+        """The parameters the panel shows: the column being edited."""
+        return self.params if self.editing == 0 else self.params_b
+
+    @property
+    def live_row(self) -> int | None:
+        """The row a live change goes to: every row while linked, else the edited column."""
+        return None if self.linked else self.editing
+
+    @property
+    def responses(self) -> int:
+        return self.params.num_responses
+
+    def with_value(self, name: str, value: Any) -> PlaygroundState:
+        """One parameter set in the panel, on the edited column (both while linked). The number
+        of responses is one setting for both columns."""
+        if name == "num_responses":
+            return self.replace(params=self.params.replace(num_responses=value),
+                                params_b=self.params_b.replace(num_responses=value))
+        return self.with_params(self.edited.replace(**{name: value}))
+
+    def with_params(self, params: SamplingParams) -> PlaygroundState:
+        """A whole set (a preset, a session) for the edited column (both while linked)."""
+        if self.linked:
+            return self.replace(params=params, params_b=params)
+        other = (self.params_b if self.editing == 0 else self.params).replace(num_responses=params.num_responses)
+        a, b = (params, other) if self.editing == 0 else (other, params)
+        return self.replace(params=a, params_b=b)
+
+    def with_columns(self, linked: bool, editing: int) -> PlaygroundState:
+        """Link or unlink the columns, or edit the other one. Linking again makes B a copy of A."""
+        if linked:
+            return self.replace(linked=True, editing=0, params_b=self.params)
+        return self.replace(linked=False, editing=editing)
+
+    def request(self, prompt: str, suffix: str | None = None) -> GenerationRequest:
+        """The generation these settings ask for: unlinked with two responses, each column its own."""
+        columns = (self.params, self.params_b) if self.responses == 2 and not self.linked else None
+        return GenerationRequest(prompt, self.params, suffix=suffix, columns=columns)
+
+    def replace(self, **changes: Any) -> PlaygroundState:
+        return dataclasses.replace(self, **changes)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from textual.widgets import TextArea
 
 from playground.config import save_config
+from playground.errors import UserError
+from playground.runtime.describe import error_line
 from playground.tui.themes import DEFAULT_THEME, available_themes
 
 if TYPE_CHECKING:
@@ -44,4 +46,7 @@ class ThemeControl:
         config = self.app.config
         if config.theme != name:
             config.theme = name
-            save_config(config)
+            try:
+                save_config(config)
+            except (UserError, OSError) as error:  # a read-only or full disk: the theme still applies
+                self.app.notify(error_line(error), title="Theme not remembered", severity="warning", timeout=10)

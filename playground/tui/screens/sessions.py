@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label
 
 from playground.errors import UserError
+from playground.runtime.describe import error_line
 from playground.sessions import SessionSummary, delete_session, list_sessions, rename_session
+from playground.tui.safe_text import plain, plain_text
 from playground.tui.screens.name_prompt import Confirm, NamePrompt
 
 
@@ -55,7 +57,7 @@ class SessionsScreen(ModalScreen[Path | None]):
 
     def reload(self) -> None:
         self.summaries, problems = list_sessions()
-        self.query_one("#problems", Label).update("\n".join(problems))
+        self.query_one("#problems", Label).update(plain("\n".join(problems)))
         self._fill(self.query_one(Input).value)
 
     def _fill(self, search: str) -> None:
@@ -66,7 +68,7 @@ class SessionsScreen(ModalScreen[Path | None]):
             row = (summary.title, summary.kind, summary.updated_at.replace("T", " ")[:16], summary.model,
                    summary.first_line[:60])
             if needle in " ".join(row).lower():
-                table.add_row(*row, key=str(summary.path))
+                table.add_row(*(plain_text(cell) for cell in row), key=str(summary.path))
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
@@ -97,8 +99,8 @@ class SessionsScreen(ModalScreen[Path | None]):
             if name:
                 try:
                     rename_session(path, name)
-                except UserError as error:
-                    self.notify(str(error), severity="error")
+                except (UserError, OSError) as error:
+                    self.notify(error_line(error), severity="error")
                 self.reload()
 
         self.app.push_screen(NamePrompt("New name for the session:", path.stem), renamed)
@@ -110,7 +112,10 @@ class SessionsScreen(ModalScreen[Path | None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                delete_session(path)
+                try:
+                    delete_session(path)
+                except (UserError, OSError) as error:  # a read-only folder: say so, keep the list
+                    self.notify(error_line(error), severity="error")
                 self.reload()
 
         self.app.push_screen(Confirm(f"Delete {path.name}?"), confirmed)

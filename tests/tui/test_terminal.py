@@ -28,7 +28,10 @@ class Crashing(PlaygroundApp):
     def action_help(self):
         raise RuntimeError("boom [/] on F1")
 
-launch.create_app = lambda options, params, session=None: Crashing(options, params, loader=lambda o, p: ScriptedEngine())
+def crashing_app(options, params, session=None):
+    return Crashing(options, params, loader=lambda o, p: ScriptedEngine())
+
+launch.create_app = crashing_app
 sys.exit(cli.main())
 """
 

@@ -118,10 +118,15 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
                        dtype=args.dtype, quantize=args.quantize, demo=args.demo, decode=args.decode)
 
 
+#: Control characters in a message (a model name, a path) written as escapes, never sent to the terminal.
+_SHOWN_CONTROLS = {code: f"\\x{code:02x}" for code in [*range(32), 127] if chr(code) != "\t"}
+
+
 def say(line: str) -> None:
-    """One line on standard error, ``starcoder-play: …``; a closed standard error is no crash."""
+    """One line on standard error, ``starcoder-play: …``, as plain text (control characters
+    escaped); a closed standard error is no crash."""
     with contextlib.suppress(AttributeError, OSError, ValueError):
-        print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+        print(f"{PROG}: {line.translate(_SHOWN_CONTROLS)}", file=sys.stderr, flush=True)
 
 
 def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:

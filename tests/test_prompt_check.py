@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from playground.cli import main
+from playground.cli import main, say
 from playground.cli_io import MAX_PROMPT_BYTES, checked_text, read_bounded
 from playground.engine.fim import STARCODER2_SPECIAL_TOKENS
 from playground.engine.options import LoadOptions
@@ -80,6 +80,11 @@ def test_options_that_do_nothing_are_said_once_each(tiny_model_dir):
     quantized = ScriptedEngine(loaded=FakeLoaded("m", quantize="8bit"))
     assert len(engine_notes(quantized)) == 1 and "--quantize 8bit on CPU" in engine_notes(quantized)[0]
     assert engine_notes(ScriptedEngine()) == []
+
+
+def test_the_cli_writes_control_characters_as_escapes(capsys):
+    say("note: --model a\x1b[2Jb\tc is ignored")
+    assert capsys.readouterr().err == "starcoder-play: note: --model a\\x1b[2Jb\tc is ignored\n"
 
 
 def test_the_cli_says_the_notes_on_stderr(capsys, tiny_model_dir):

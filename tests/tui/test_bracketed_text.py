@@ -188,7 +188,12 @@ def test_bracketed_names_from_preset_theme_and_session_files():
             await pilot.pause()
             shown = screen_text(app)
             assert "[x=]" in shown and "x[/] = '[bold]'" in shown
-            await pilot.press(*"[x=]", "enter")
+            await pilot.press(*"[x=]", "ctrl+d")  # delete? asks with the file's name
+            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "Confirm")
+            assert "Delete [x=].json?  y/n" in screen_text(app)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: bool(app.screen.query(DataTable)))
+            await pilot.press("enter")
             await toast_shown(pilot, app, f"Opened {saved.name}")
             assert app.query_one(PromptEditor).text == "x[/] = '[bold]'\n"
     asyncio.run(scenario())

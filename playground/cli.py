@@ -214,10 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     (see ``cli_io``). Called as the program (``argv`` None), a Ctrl+C after the work is done
     ends the process at once instead of interrupting its exit handlers."""
     try:
-        return _run(build_parser().parse_args(argv))
-    finally:
-        if argv is None:
-            cli_io.finish_quietly()
+        try:
+            return _run(build_parser().parse_args(argv))
+        finally:
+            if argv is None:
+                cli_io.finish_quietly()
+    except KeyboardInterrupt:  # between the command's end and finish_quietly: nothing left to stop
+        return EXIT_CANCELLED
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -115,10 +115,10 @@ def reader_gone() -> int:
 def finish_quietly() -> None:
     """The work is done and written: from here to the process's end a Ctrl+C exits at once
     with 130, never as a KeyboardInterrupt traceback from an exit handler."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_CANCELLED))
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
         except (OSError, ValueError):
             pass
-    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(EXIT_CANCELLED))

@@ -78,12 +78,10 @@ def test_a_prompt_longer_than_the_context_is_refused_with_the_tokenizer_alone(ti
 
 
 def test_dev_full_is_one_line_and_exit_code_1(tiny_model_dir):
-    for extra in ([], ["--json"]):
-        with open("/dev/full", "wb") as full:
-            done = run(command(tiny_model_dir, "--prompt", "x", "--max-new-tokens", "3", *extra), stdout=full)
-        assert done.returncode == 1
-        assert "cannot write the output: No space left on device" in done.stderr.decode()
-        assert "Traceback" not in done.stderr.decode()
+    with open("/dev/full", "wb") as full:  # the JSON at the end; the streamed text meets a broken pipe below
+        done = run(command(tiny_model_dir, "--prompt", "x", "--max-new-tokens", "3", "--json"), stdout=full)
+    assert done.returncode == 1
+    assert "cannot write the output: No space left on device" in one_line(done.stderr)
 
 
 def test_a_reader_gone_away_is_a_broken_pipe_exit_141(tiny_model_dir):

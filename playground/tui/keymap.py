@@ -8,13 +8,14 @@ from collections.abc import Iterable, Mapping
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import Keys
+from textual.keys import Keys, key_to_character
 
 from playground import locations
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
-#: Named keys Textual reports (f1…f24, arrows, enter, …); any single character is a key too.
-KEY_NAMES = frozenset(key.value for key in Keys) | {"space", "tab", "enter", "escape", "backspace", "delete"}
+#: Named keys Textual reports (f1…f24, arrows, enter, …); characters go by their names too
+#: (``question_mark``, ``plus_sign``), or as themselves.
+KEY_NAMES = frozenset(key.value for key in Keys)
 
 
 def binding_ids(classes: Iterable[type[DOMNode]]) -> set[str]:
@@ -32,10 +33,9 @@ def key_problem(keys: str) -> str | None:
     """Why ``keys`` (comma-separated, ``ctrl+enter``) holds a key that no key press can match."""
     for key in (part.strip() for part in keys.split(",")):
         *modifiers, name = key.split("+") if len(key) > 1 else [key]
-        unknown = [m for m in modifiers if m.lower() not in MODIFIERS]
-        if not key or unknown or not (len(name) == 1 or name.lower() in KEY_NAMES or name.startswith("f")
-                                      and name[1:].isdigit()):
-            return f"{key!r} is not a key (keys look like f5, ctrl+enter, shift+left, a)"
+        known_name = len(name) == 1 or name.lower() in KEY_NAMES or key_to_character(name) is not None
+        if not key or not known_name or any(modifier.lower() not in MODIFIERS for modifier in modifiers):
+            return f"{key!r} is not a key (keys look like f5, ctrl+enter, shift+left, a, question_mark)"
     return None
 
 

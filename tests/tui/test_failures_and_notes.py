@@ -120,6 +120,7 @@ def test_keymap_entries_that_cannot_work_are_reported_one_line_each(isolated_dir
 def test_what_a_key_is():
     assert key_problem("f5,ctrl+enter") is None and key_problem("ctrl+shift+left") is None
     assert key_problem("a") is None and key_problem("?") is None and key_problem("f24") is None
+    assert key_problem("ctrl+question_mark") is None and key_problem("alt+plus_sign,pageup") is None
     for bad in ("ctlr+x", "ctrl+", "", "f5,,f6", "ctrl+nosuchkey"):
         assert key_problem(bad) is not None, bad
     ids = binding_ids([PlaygroundApp])

@@ -23,7 +23,7 @@ def test_json_output_has_exactly_the_documented_fields(capsys, tiny_model_dir):
     data = json.loads(out)
     assert set(data) == {"model", "prompt_tokens", "params", "responses", "timings"}
     assert data["params"]["seed"] == 5 and data["params"]["num_responses"] == 2
-    assert set(data["timings"]) == {"load_s", "ttft_s", "decode_tokens_per_s", "total_s"}
+    assert set(data["timings"]) == {"load_s", "ttft_s", "decode_tokens_per_s", "total_s", "compile_s"}
     assert [r["index"] for r in data["responses"]] == [0, 1]
     for response in data["responses"]:
         assert set(response) >= {"index", "text", "token_ids", "finish_reason"}

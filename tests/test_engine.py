@@ -185,7 +185,7 @@ def test_fim_builds_the_starcoder2_form_and_ends_at_file_sep(engine):
 
 def test_fim_generation_ends_on_file_sep(engine, monkeypatch):
     # Force <file_sep> to be the argmax after three tokens: the fill must end there.
-    from playground.engine import decoders as engine_module
+    from playground.engine import eager as engine_module
 
     original = engine_module.decode_one_token
     calls = {"n": 0}
@@ -218,7 +218,7 @@ def test_empty_prompt_starts_a_new_document(engine):
 
 
 def test_eos_ends_generation_and_is_not_in_the_text(engine, monkeypatch):
-    from playground.engine import decoders as engine_module
+    from playground.engine import eager as engine_module
 
     original = engine_module.decode_one_token
 

@@ -8,7 +8,8 @@ import sys
 HEADLESS = ["playground.params", "playground.presets", "playground.locations", "playground.engine.engine",
             "playground.engine.loading", "playground.engine.sampling", "playground.engine.detok",
             "playground.engine.fim", "playground.engine.handle", "playground.engine.demo",
-            "playground.engine.decoders", "playground.engine.static_forward", "playground.sessions",
+            "playground.engine.decoders", "playground.engine.static", "playground.engine.attention",
+            "playground.engine.static_decoder", "playground.engine.eager", "playground.sessions",
             "playground.config", "playground.runtime.engines", "playground.runtime.opening",
             "playground.runtime.running", "playground.runtime.describe", "playground.runtime.prompts",
             "playground.runtime.parameters", "playground.runtime.keeper"]

@@ -1,154 +1,82 @@
-"""The two ways the engine turns a prompt into a stream of token ids.
+"""The ways the engine turns a prompt into a stream of token ids, behind one protocol.
 
-- ``EagerDecoder``: the model's own forward and transformers' sliding-window cache. Runs
-  everywhere (CPU, CUDA, bitsandbytes) and is token-exact against ``model.generate``.
-- ``StaticDecoder``: the ring-buffer cache and one decode step, forward and sampling chain
-  together, as a module whose every per-step value is a buffer updated in place; compiled
-  (CUDA graphs on GPU) it runs without a host round trip but the one copy of the new tokens.
+- eager (``eager.EagerDecoder``): the model's own forward and transformers' sliding-window
+  cache. Runs everywhere (CPU, CUDA, bitsandbytes); token-exact against ``model.generate``.
+- static and compiled (``static_decoder.StaticDecoder``): the ring-buffer cache and one
+  decode step holding forward and sampling; compiled, with CUDA graphs on a GPU.
 
-Both start from ``prefill`` (which samples token 0) and then ``launch`` one step at a time;
-``fetch`` returns the current tokens on the host. ``overlaps`` says whether a launched step
-runs while the host works, in which case the engine copies token k and launches k+1 before
-detokenizing k.
+``steps`` drives any of them and hides the overlap: it yields each step's tokens, and with a
+decoder that ``overlaps`` it has already launched the next step when it does. ``Decoders``
+owns an engine's decode path: it builds, compiles and keeps one static decoder per batch
+size, and falls back (compiled -> static -> eager) with one line saying so when a step
+cannot compile or run on this machine.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import torch
-from torch import nn
 
-from playground.engine.decode import cache_keyword, decode_one_token, expand_rows, new_cache, prefill
-from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens
-from playground.engine.static_forward import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
+from playground.engine.eager import EagerDecoder
+from playground.engine.static_decoder import StaticDecoder
 from playground.params import SamplingParams
 
-PREFILL_CHUNK = 2048
+FALLBACK = {"compiled": "static", "static": "eager"}
+DESCRIBED = {"compiled": "compiling the decode step", "static": "the static decode step"}
 
 
-class EagerDecoder:
-    overlaps = False
+class Decoder(Protocol):
+    """One generation's device side: prefill computes token 0, each ``launch`` one more.
+    ``blocked_s`` counts the seconds the host spent waiting for the device (on a CPU,
+    computing): a loop's time less that is host work."""
 
-    def __init__(self, model: Any, rows: list[SamplingParams], seeds: list[int], device: torch.device) -> None:
-        self.model, self.device = model, device
-        self.keyword = cache_keyword(model)
-        self.params = RowParams.from_params(rows, device)
-        self.seeds = torch.tensor(seeds, dtype=torch.long, device=device)
-        self.shortcuts = host_shortcuts(rows)
-        self.step = 0
-        self.rows = len(rows)
+    blocked_s: float
 
-    def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
-        self.params.set(name, value, row)
-        self.shortcuts = host_shortcuts(rows)
+    @property
+    def overlaps(self) -> bool:
+        """Whether a launched step runs on the device while the host goes on."""
+        ...
 
-    def prefill(self, prompt: torch.Tensor) -> None:
-        self.cache = new_cache(self.model)
-        logits = expand_rows(self.cache, prefill(self.model, prompt, self.cache, self.keyword), self.rows)
-        self.penalties = PenaltyState.from_prompt(prompt, self.rows, logits.shape[-1])
-        self._sample(logits)
+    def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None: ...
 
-    def launch(self) -> None:
-        self._sample(decode_one_token(self.model, self.tokens, self.cache, self.keyword))
+    def prefill(self, prompt: torch.Tensor) -> None: ...
 
-    def _sample(self, logits: torch.Tensor) -> None:
-        step = torch.tensor(self.step, device=self.device)
-        self.tokens = next_tokens(logits, self.penalties, self.params, self.seeds, step, **self.shortcuts)
-        self.step += 1
+    def launch(self) -> None: ...
 
-    def fetch(self) -> list[int]:
-        return self.tokens.tolist()
+    def request_tokens(self) -> None:
+        """Queue the copy of the current tokens to the host (no wait)."""
+        ...
+
+    def received_tokens(self) -> list[int]:
+        """The tokens ``request_tokens`` copied, one per row, once the copy is done."""
+        ...
 
 
-class DecodeStep(nn.Module):
-    """One decode step, forward and sampling, with all its state as buffers: position, step,
-    tokens, seeds, per-row parameters, penalty counts and the ring cache. Buffers are fixed
-    addresses, so the compiled step (and its CUDA graph) is reused for every token and every
-    later generation, and a slider change is a write into a buffer, never a recompile."""
+def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int], bool]) -> Iterator[list[int]]:
+    """Each step's tokens, token 0 first. ``before_launch(k)`` runs before token k is launched
+    (live changes apply there, from token k on) and says whether to launch it at all.
 
-    def __init__(self, model: Any, rows: int, device: torch.device) -> None:
-        super().__init__()
-        self.model = model
-        dtype = next(model.parameters()).dtype
-        vocab_size = model.lm_head.out_features
-        self.cache = RingKVCache.allocate(model.config, rows, cache_window(model.config), dtype, device)
-        self.params = RowParams.from_params([SamplingParams()] * rows, device)
-        self.penalties = PenaltyState(torch.zeros(rows, vocab_size, dtype=torch.bool, device=device),
-                                      torch.zeros(rows, vocab_size, dtype=torch.float32, device=device))
-        buffers = {"keys": self.cache.keys, "values": self.cache.values, "slot_positions": self.cache.slot_positions,
-                   "seen": self.penalties.seen, "counts": self.penalties.counts,
-                   "seeds": torch.zeros(rows, dtype=torch.long, device=device),
-                   "tokens": torch.zeros(rows, dtype=torch.long, device=device),
-                   "position": torch.zeros((), dtype=torch.long, device=device),
-                   "step": torch.zeros((), dtype=torch.long, device=device),
-                   **{f"param_{name}": tensor for name, tensor in vars(self.params).items()}}
-        for name, tensor in buffers.items():
-            self.register_buffer(name, tensor, persistent=False)
-
-    def forward(self) -> torch.Tensor:
-        logits = decode_forward(self.model, self.cache, self.tokens, self.position)
-        tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step)
-        self.tokens.copy_(tokens)
-        self.position.add_(1)
-        self.step.add_(1)
-        return tokens
-
-
-class StaticDecoder:
-    """Owns one DecodeStep (and its compiled form) for a batch size; ``reset`` readies it for a
-    new generation by writing into its buffers."""
-
-    def __init__(self, model: Any, rows: int, device: torch.device, compiled: bool,
-                 compile_options: dict[str, Any] | None = None) -> None:
-        self.model, self.device, self.rows = model, device, rows
-        self.overlaps = device.type == "cuda"
-        self.step_module = DecodeStep(model, rows, device)
-        self.params = self.step_module.params
-        self.run_step = compile_step(self.step_module, device, compile_options or {}) if compiled else self.step_module
-        if device.type == "cuda":
-            self._host_tokens = torch.empty(rows, dtype=torch.long, pin_memory=True)
-            self._copied = torch.cuda.Event()
-
-    def reset(self, rows: list[SamplingParams], seeds: list[int]) -> StaticDecoder:
-        self.params.assign(rows)
-        self.step_module.seeds.copy_(torch.tensor(seeds, dtype=torch.long))
-        self.step_module.cache.slot_positions.fill_(-1)
-        return self
-
-    def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
-        self.params.set(name, value, row)  # in place: the compiled step sees it on its next run
-
-    def prefill(self, prompt: torch.Tensor) -> None:
-        module = self.step_module
-        logits = prefill_forward(self.model, module.cache, prompt, PREFILL_CHUNK).expand(self.rows, -1)
-        share_prefill(module.cache)
-        module.penalties.reset(prompt)
-        module.step.fill_(0)
-        module.tokens.copy_(next_tokens(logits, module.penalties, self.params, module.seeds, module.step))
-        module.position.fill_(prompt.shape[1])
-        module.step.fill_(1)
-
-    def launch(self) -> None:
-        self.run_step()
-
-    def fetch(self) -> list[int]:
-        tokens = self.step_module.tokens
-        if self.device.type != "cuda":
-            return tokens.tolist()
-        # Copy the current tokens out before the next launch overwrites them; the host waits
-        # for this copy only, not for the step queued behind it.
-        self._host_tokens.copy_(tokens, non_blocking=True)
-        self._copied.record()
-        self._copied.synchronize()
-        return self._host_tokens.tolist()
-
-
-def compile_step(step: DecodeStep, device: torch.device, options: dict[str, Any]) -> Any:
-    """torch.compile the step with no graph break allowed (fullgraph) and static shapes; on
-    CUDA in reduce-overhead mode, which replays it as a CUDA graph."""
-    mode = options.get("mode", "reduce-overhead" if device.type == "cuda" else None)
-    return torch.compile(step, fullgraph=True, dynamic=False, mode=mode, backend=options.get("backend", "inductor"))
+    An overlapping decoder queues the copy of token k, launches token k+1 and only then waits
+    for the copy, so the device computes k+1 while the host handles k; a live change made
+    while token k is handled then applies from token k+2.
+    """
+    decoder.prefill(prompt)
+    launched = 1  # tokens whose computation has started: token 0 came with the prefill
+    while True:
+        decoder.request_tokens()
+        ahead = decoder.overlaps and before_launch(launched)
+        if ahead:
+            decoder.launch()
+            launched += 1
+        yield decoder.received_tokens()
+        if not ahead:
+            if not before_launch(launched):
+                return
+            decoder.launch()
+            launched += 1
 
 
 def choose_path(requested: str, model: Any, device: torch.device, quantize: str) -> str:
@@ -157,3 +85,65 @@ def choose_path(requested: str, model: Any, device: torch.device, quantize: str)
     if device.type == "cuda" and quantize == "none":
         return "compiled"
     return "eager"
+
+
+def describe_failure(error: BaseException) -> str:
+    """The root cause in one line: torch wraps a backend's error (BackendCompilerFailed)."""
+    seen = {id(error)}
+    while (inner := getattr(error, "inner_exception", None) or error.__cause__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        error = inner
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0][:120]}" if lines else type(error).__name__
+
+
+class Decoders:
+    """An engine's decode path and its static decoders, one per batch size, each kept with its
+    compiled step for every later generation."""
+
+    def __init__(self, model: Any, device: torch.device, path: str,
+                 compile_options: dict[str, Any] | None = None) -> None:
+        self.model, self.device, self.path = model, device, path
+        self.compile_options = compile_options or {}
+        self.static: dict[int, StaticDecoder] = {}
+        self._notices: list[str] = []
+
+    def will_compile(self, rows: int) -> bool:
+        """Whether preparing this many rows compiles a step (a minute or more on a GPU)."""
+        return self.path == "compiled" and not (rows in self.static and self.static[rows].ready)
+
+    def prepare(self, rows: int) -> float:
+        """Build and run this batch size's step if it has not run yet (compiling it on the
+        compiled path); seconds spent, failed attempts included. A step that fails
+        here moves the whole engine to the next path down and leaves a notice."""
+        if self.path == "eager":
+            return 0.0
+        started = time.perf_counter()
+        try:
+            decoder = self.static.get(rows)
+            if decoder is None:
+                decoder = StaticDecoder(self.model, rows, self.device, compiled=self.path == "compiled",
+                                        compile_options=self.compile_options)
+                self.static[rows] = decoder
+            return decoder.prepare()
+        except Exception as error:  # noqa: BLE001 - any failure (driver, Triton, an op) falls back
+            fallback = FALLBACK[self.path]
+            self._notices.append(f"{DESCRIBED[self.path]} failed ({describe_failure(error)}); "
+                                 f"decoding on the {fallback} path instead")
+            self.static.clear()
+            self.path = fallback
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            spent = time.perf_counter() - started
+            return spent + self.prepare(rows)
+
+    def take_notices(self) -> list[str]:
+        """Fallback notices not yet shown, each once."""
+        notices, self._notices = self._notices, []
+        return notices
+
+    def decoder(self, params: list[SamplingParams], seeds: list[int]) -> EagerDecoder | StaticDecoder:
+        """A decoder readied for a new generation (``prepare`` first for the static paths)."""
+        if self.path == "eager":
+            return EagerDecoder(self.model, params, seeds, self.device)
+        return self.static[len(params)].reset(params, seeds)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
-from playground.engine.decoders import EagerDecoder, StaticDecoder, choose_path
+from playground.engine.decoders import Decoder, Decoders, choose_path, steps
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
+from playground.engine.device_thread import shared_device_thread
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
@@ -29,6 +30,8 @@ from playground.engine.types import (
 )
 from playground.errors import UserError
 from playground.params import SEED_LIMIT, SamplingParams
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,8 @@ class Engine:
         self.tokenizer = loaded.tokenizer
         self.device = loaded.device
         self.context_window = loaded.context_window
-        self.decode_path = choose_path(decode, self.model, self.device, loaded.quantize)
-        self._compile_options = compile_options or {}
-        self._static_decoders: dict[int, StaticDecoder] = {}
+        self._decoders = Decoders(self.model, self.device, choose_path(decode, self.model, self.device,
+                                                                        loaded.quantize), compile_options)
         vocab = self.tokenizer.get_vocab()
         self._special_tokens = [t for t in STARCODER2_SPECIAL_TOKENS if t in vocab]
         self._fim_end_ids = frozenset(vocab[t] for t in FIM_END_TOKENS if t in vocab) | {loaded.eos_token_id}
@@ -115,16 +117,32 @@ class Engine:
     def name(self) -> str:
         return self.loaded.name
 
+    @property
+    def decode_path(self) -> str:
+        """eager, static or compiled: the path in use (lower than asked for after a fallback)."""
+        return self._decoders.path
+
     def will_compile(self, rows: int) -> bool:
         """Whether the next generation with this many rows starts by compiling its decode step."""
-        return self.decode_path == "compiled" and rows not in self._static_decoders
+        return self._decoders.will_compile(rows)
 
-    def warm_up(self, rows: tuple[int, ...] = (1, 2)) -> None:
-        """Compile the decode step now (a minute or more for a 15B model on a GPU), so the first
-        real generation does not wait for it. Nothing to do on the eager path."""
-        for count in rows:
-            if self.will_compile(count):
-                self.generate(GenerationRequest("def", SamplingParams.make(max_new_tokens=2, num_responses=count)))
+    def warm_up(self, rows: tuple[int, ...] = (1,)) -> float:
+        """Compile the decode step for these batch sizes now (a minute or more for a 15B model
+        on a GPU, seconds once the compile cache holds it), so that a generation does not wait
+        for it; seconds spent. Batch 2 compiles on its first use unless named here. Nothing to
+        do on the eager path. A fallback's notice comes with the next generation's warnings."""
+        return self._on_device_thread(self._warm_up, rows)
+
+    def _warm_up(self, rows: tuple[int, ...]) -> float:
+        with torch.inference_mode():
+            return sum(self._decoders.prepare(count) for count in rows)
+
+    def _on_device_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Compiled generations (and their warm-up) all run on one thread, which keeps the
+        CUDA graphs they record (see device_thread.py); the other paths run on the caller's."""
+        if self._decoders.path != "compiled":
+            return function(*args)
+        return shared_device_thread().run(function, *args)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False).input_ids)
@@ -143,6 +161,12 @@ class Engine:
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:
+        """Generate, calling ``on_event`` with each step's tokens (from this thread, or from the
+        engine's device thread on the compiled path); steer or stop it through ``handle``."""
+        return self._on_device_thread(self._generate, request, on_event, handle)
+
+    def _generate(self, request: GenerationRequest, on_event: EventSink | None,
+                  handle: GenerationHandle | None) -> GenerationResult:
         started = time.perf_counter()
         prepared = self.prepare(request)
         handle = handle or GenerationHandle()
@@ -151,51 +175,37 @@ class Engine:
         rows = [self._new_row(i, p, prepared) for i, p in enumerate(request.row_params())]
         live_changes: list[LiveChange] = []
         first_token_at = last_token_at = None
-        steps = 0
+        token_steps = 0
         with torch.inference_mode():
-            decoder = self._decoder(rows, seeds)
+            compiling = self.will_compile(len(rows))
+            preparing_s = self._decoders.prepare(len(rows))  # compile before the clock that matters
+            decoder = self._decoders.decoder([row.params for row in rows], seeds)
             live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=0)
-            decoder.prefill(torch.tensor([prepared.ids], dtype=torch.long, device=self.device))
-            launched = 1  # tokens whose computation has been started: token 0 came with the prefill
-            while True:
-                token_list = decoder.fetch()  # the one device-to-host copy per step
-                if decoder.overlaps and not handle.cancelled:
-                    # Start token k+1 on the device before the host detokenizes token k.
-                    live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, launched)
-                    decoder.launch()
-                    launched += 1
+
+            def before_launch(token_index: int) -> bool:
+                live_changes.extend(self._apply_changes(handle, request.scheduled, rows, decoder, token_index))
+                # No surplus step: launch only while a row may still need this token.
+                return not handle.cancelled and any(row.finish_reason is None and token_index < row.limit
+                                                    for row in rows)
+
+            prompt = torch.tensor([prepared.ids], dtype=torch.long, device=self.device)
+            for token_list in steps(decoder, prompt, before_launch):  # one device-to-host copy per step
                 last_token_at = time.perf_counter()
                 first_token_at = first_token_at or last_token_at
-                steps += 1
+                token_steps += 1
                 events = [event for row, t in zip(rows, token_list) if row.finish_reason is None
                           for event in row.accept(t)]
                 if on_event is not None:
                     on_event(events)
                 if all(row.finish_reason is not None for row in rows) or handle.cancelled:
                     break
-                if not decoder.overlaps:
-                    live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, launched)
-                    if handle.cancelled:
-                        break
-                    decoder.launch()
-                    launched += 1
         tail_events: list[StreamEvent] = [row.cancel() for row in rows if row.finish_reason is None]
         if on_event is not None and tail_events:
             on_event(tail_events)
         finished = time.perf_counter()
-        return self._result(request, prepared, rows, seeds, base_seed, live_changes, started,
-                            first_token_at, last_token_at, finished, steps)
-
-    def _decoder(self, rows: Sequence[_Row], seeds: list[int]) -> EagerDecoder | StaticDecoder:
-        params = [row.params for row in rows]
-        if self.decode_path == "eager":
-            return EagerDecoder(self.model, params, seeds, self.device)
-        decoder = self._static_decoders.get(len(rows))
-        if decoder is None:  # one per batch size, kept: its compiled step serves every later generation
-            decoder = StaticDecoder(self.model, len(rows), self.device, compiled=self.decode_path == "compiled",
-                                    compile_options=self._compile_options)
-            self._static_decoders[len(rows)] = decoder
-        return decoder.reset(params, seeds)
+        timing = _Clock(started, preparing_s, preparing_s if compiling else 0.0, first_token_at, last_token_at,
+                        finished, token_steps)
+        return self._result(request, prepared, rows, seeds, base_seed, live_changes, timing)
 
     def _new_row(self, index: int, params: SamplingParams, prepared: PreparedPrompt) -> _Row:
         room = self.context_window - len(prepared.ids)
@@ -204,7 +214,7 @@ class Engine:
                     StopMatcher(params.stop), prepared.end_ids)
 
     def _apply_changes(self, handle: GenerationHandle, scheduled: Sequence[LiveChange], rows: Sequence[_Row],
-                       decoder: EagerDecoder | StaticDecoder, at_token: int) -> list[LiveChange]:
+                       decoder: Decoder, at_token: int) -> list[LiveChange]:
         """Apply what the handle asked for, and any recorded change due at this token (a replay),
         to every row they name; they take effect from token ``at_token`` on."""
         due = [ParamChange(c.name, c.value, c.row) for c in scheduled if c.at_token == at_token]
@@ -224,10 +234,7 @@ class Engine:
         return applied
 
     def _result(self, request: GenerationRequest, prepared: PreparedPrompt, rows: Sequence[_Row],
-                seeds: list[int], base_seed: int, live_changes: list[LiveChange], started: float,
-                first: float | None, last: float | None, finished: float, steps: int) -> GenerationResult:
-        ttft = (first - started) if first is not None else 0.0
-        decode_rate = (steps - 1) / (last - first) if first is not None and last is not None and last > first else 0.0
+                seeds: list[int], base_seed: int, live_changes: list[LiveChange], clock: _Clock) -> GenerationResult:
         params = request.params.replace(seed=base_seed)
         if params.max_new_tokens is None:
             params = params.replace(max_new_tokens=rows[0].limit)
@@ -236,6 +243,27 @@ class Engine:
                            seed, row.params)
             for row, seed in zip(rows, seeds)
         ]
-        timings = Timings(self.loaded.load_s, ttft, decode_rate, finished - started)
-        return GenerationResult(self.name, len(prepared.ids), params, responses, timings, columns=request.columns,
-                                live_changes=live_changes, warnings=prepared.warnings)
+        return GenerationResult(self.name, len(prepared.ids), params, responses, clock.timings(self.loaded.load_s),
+                                columns=request.columns, live_changes=live_changes,
+                                warnings=self._decoders.take_notices() + prepared.warnings)
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """When a generation's parts happened (perf_counter seconds)."""
+
+    started: float
+    preparing_s: float  # building, compiling and first running the decode step: not generation time
+    compile_s: float
+    first_token: float | None
+    last_token: float | None
+    finished: float
+    token_steps: int
+
+    def timings(self, load_s: float) -> Timings:
+        if self.first_token is None or self.last_token is None:
+            return Timings(load_s, 0.0, 0.0, self.finished - self.started, self.compile_s)
+        ttft = self.first_token - self.started - self.preparing_s
+        decoding = self.last_token - self.first_token
+        rate = (self.token_steps - 1) / decoding if decoding > 0 else 0.0
+        return Timings(load_s, ttft, rate, self.finished - self.started, self.compile_s)

@@ -87,10 +87,17 @@ class ResponseResult:
 
 @dataclass
 class Timings:
+    """Seconds and rates of one generation.
+
+    ``ttft_s`` (prompt in to first token out) and ``decode_tokens_per_s`` (tokens after the
+    first, per second) leave out ``compile_s``, the time this generation spent compiling its
+    decode step first (0 once compiled); ``total_s`` is the whole call, compiling included."""
+
     load_s: float
     ttft_s: float
     decode_tokens_per_s: float
     total_s: float
+    compile_s: float = 0.0
 
 
 @dataclass

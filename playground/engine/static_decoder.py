@@ -1,0 +1,149 @@
+"""The ring-buffer decode path: one decode step, forward and sampling chain together, as a
+module whose every per-step value is a buffer updated in place. Compiled (CUDA graphs on a
+GPU) it runs without a host round trip but the one copy of the new tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+from torch import nn
+
+from playground.engine.compiling import compile_step
+from playground.engine.sampling import PenaltyState, RowParams, next_tokens
+from playground.engine.static import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
+from playground.params import SamplingParams
+
+#: Prompt positions per prefill chunk: StarCoder2's window, so a prompt of up to 4k tokens is
+#: one causal attention call (FlashAttention on a GPU) and longer ones go 4k at a time.
+PREFILL_CHUNK = 4096
+#: Calls that finish a compiled step: the first compiles, the next ones record and replay
+#: the CUDA graph (CUDA graph trees warm up once, record once, then replay).
+COMPILE_CALLS = 3
+
+
+class DecodeStep(nn.Module):
+    """One decode step, forward and sampling, with all its state as buffers: position, step,
+    tokens, seeds, per-row parameters, penalty counts and the ring cache. Buffers are fixed
+    addresses, so the compiled step (and its CUDA graph) is reused for every token and every
+    later generation, and a slider change is a write into a buffer, never a recompile."""
+
+    # The buffers the step reads and writes by name (registered in __init__).
+    tokens: torch.Tensor
+    position: torch.Tensor
+    step: torch.Tensor
+    seeds: torch.Tensor
+
+    def __init__(self, model: Any, rows: int, device: torch.device) -> None:
+        super().__init__()
+        self.model = model
+        dtype = next(model.parameters()).dtype
+        vocab_size = model.lm_head.out_features
+        self.cache = RingKVCache.allocate(model.config, rows, cache_window(model.config), dtype, device)
+        self.params = RowParams.from_params([SamplingParams()] * rows, device)
+        self.penalties = PenaltyState(torch.zeros(rows, vocab_size, dtype=torch.bool, device=device),
+                                      torch.zeros(rows, vocab_size, dtype=torch.float32, device=device))
+        buffers = {"keys": self.cache.keys, "values": self.cache.values, "slot_positions": self.cache.slot_positions,
+                   "layer_ids": self.cache.layer_ids, "seen": self.penalties.seen, "counts": self.penalties.counts,
+                   "seeds": torch.zeros(rows, dtype=torch.long, device=device),
+                   "tokens": torch.zeros(rows, dtype=torch.long, device=device),
+                   "position": torch.zeros((), dtype=torch.long, device=device),
+                   "step": torch.zeros((), dtype=torch.long, device=device),
+                   **{f"param_{name}": tensor for name, tensor in vars(self.params).items()}}
+        for name, tensor in buffers.items():
+            self.register_buffer(name, tensor, persistent=False)
+
+    def forward(self) -> torch.Tensor:
+        logits = decode_forward(self.model, self.cache, self.tokens, self.position)
+        tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step)
+        self.tokens.copy_(tokens)
+        self.position.add_(1)
+        self.step.add_(1)
+        return tokens
+
+
+class StaticDecoder:
+    """Owns one DecodeStep (and its compiled form) for a batch size; ``reset`` readies it for a
+    new generation by writing into its buffers.
+
+    With ``overlaps`` (the default on CUDA) the host queues the copy of token k, launches
+    step k+1 and only then waits for the copy, so the device always has a step in hand while
+    the host detokenizes. ``blocked_s`` counts the seconds the host spent waiting on the
+    device (and, on a CPU, computing in ``launch``): what is left of the loop is host work.
+    """
+
+    def __init__(self, model: Any, rows: int, device: torch.device, compiled: bool,
+                 compile_options: dict[str, Any] | None = None, overlap: bool | None = None) -> None:
+        self.model, self.device, self.rows, self.compiled = model, device, rows, compiled
+        self._overlap = device.type == "cuda" if overlap is None else overlap
+        self.step_module = DecodeStep(model, rows, device)
+        self.params = self.step_module.params
+        self.run_step = compile_step(self.step_module, device, compile_options or {}) if compiled else self.step_module
+        self.ready = False
+        self.blocked_s = 0.0
+        pinned = device.type == "cuda"
+        self._host_tokens = torch.empty(rows, dtype=torch.long, pin_memory=pinned)
+        self._copied = torch.cuda.Event() if pinned else None  # type: ignore[no-untyped-call]
+
+    @property
+    def overlaps(self) -> bool:
+        return self._overlap
+
+    def prepare(self) -> float:
+        """Run the step now, so that compiling (and recording the CUDA graph) happens here and
+        not inside a timed generation; seconds spent, 0 once done. Raises what compiling
+        raises. The state it leaves is overwritten by ``reset`` and ``prefill``."""
+        if self.ready:
+            return 0.0
+        started = time.perf_counter()
+        with torch.inference_mode():
+            for _ in range(COMPILE_CALLS if self.compiled else 1):
+                self.run_step()
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+        self.ready = True
+        return time.perf_counter() - started
+
+    def reset(self, rows: list[SamplingParams], seeds: list[int]) -> StaticDecoder:
+        self.params.assign(rows)
+        self.step_module.seeds.copy_(torch.tensor(seeds, dtype=torch.long))
+        self.step_module.cache.slot_positions.fill_(-1)
+        return self
+
+    def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
+        self.params.set(name, value, row)  # in place: the compiled step sees it on its next run
+
+    def prefill(self, prompt: torch.Tensor) -> None:
+        module = self.step_module
+        logits = prefill_forward(self.model, module.cache, prompt, PREFILL_CHUNK).expand(self.rows, -1)
+        share_prefill(module.cache)
+        module.penalties.reset(prompt)
+        module.step.fill_(0)
+        module.tokens.copy_(next_tokens(logits, module.penalties, self.params, module.seeds, module.step))
+        module.position.fill_(prompt.shape[1])
+        module.step.fill_(1)
+
+    def launch(self) -> None:
+        if self.device.type == "cuda":
+            self.run_step()  # queued: returns once launched
+            return
+        started = time.perf_counter()
+        self.run_step()  # computed here: time the host waits for the result
+        self.blocked_s += time.perf_counter() - started
+
+    def request_tokens(self) -> None:
+        """Queue the copy of the current tokens to the host; the next launch may follow at once
+        (it is ordered after the copy on the stream, so it cannot overwrite them first)."""
+        self._host_tokens.copy_(self.step_module.tokens, non_blocking=self._copied is not None)
+        if self._copied is not None:
+            self._copied.record()
+
+    def received_tokens(self) -> list[int]:
+        """Wait for the copy ``request_tokens`` queued: the tokens it held."""
+        if self._copied is not None:
+            started = time.perf_counter()
+            self._copied.synchronize()
+            self.blocked_s += time.perf_counter() - started
+        return self._host_tokens.tolist()

@@ -78,13 +78,20 @@ def read_stdin() -> str | None:
         return None
 
 
-def write(text: str) -> None:
-    """Write to standard output now. A broken pipe propagates (the caller ends quietly with
-    141); any other failure (a full disk, ``/dev/full``, a closed descriptor) is one line."""
-    stdout = sys.stdout
-    if stdout is None:
+def require_stdout() -> None:
+    """Refuse before loading a model when nothing could be printed (``>&-``: Python then sets
+    ``sys.stdout`` to None, and ``print`` would drop the output without a word)."""
+    if sys.stdout is None:
         raise UserError("standard output is closed: redirect it to a file (> out.txt) or to /dev/null",
                         EXIT_ENVIRONMENT)
+
+
+def write(text: str) -> None:
+    """Write to standard output now. A broken pipe propagates (the caller says so in one line
+    and exits 141); any other failure (a full disk, ``/dev/full``, a closed descriptor) is one line."""
+    require_stdout()
+    stdout = sys.stdout
+    assert stdout is not None
     try:
         stdout.write(text)
         stdout.flush()
@@ -92,12 +99,6 @@ def write(text: str) -> None:
         raise
     except OSError as error:
         raise UserError(f"cannot write the output: {error.strerror or error}", EXIT_ENVIRONMENT) from None
-
-
-def require_stdout() -> None:
-    """Refuse before loading a model when nothing could be printed."""
-    if sys.stdout is None:
-        write("")
 
 
 def reader_gone() -> int:

@@ -3,7 +3,7 @@
 Data flows one way. The panel, the editor and the response pane show ``state`` (bound to it)
 and post intents; the app applies each to ``state`` and to the running generation, through its
 handle. Only the app writes ``state`` (with the plain controllers it delegates to: generation,
-sessions, themes); no widget does. Workers load the model and generate in threads; what they
+sessions, presets, themes); no widget does. Workers load the model and generate in threads; what they
 produce comes back as past-tense messages, and their errors reach one handler.
 """
 

@@ -15,7 +15,6 @@ and left untouched: the app runs on defaults and never writes a file it could no
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,28 +77,6 @@ def load_config(path: Path | None = None) -> AppConfig:
 def _entry(binding_id: str) -> str:
     """``keymap.ID`` for a message, with an odd id quoted so it stays on one line."""
     return f"keymap.{binding_id}" if re.fullmatch(r"[\w.-]+", binding_id) else f"keymap.{binding_id!r}"
-
-
-def key_problem(keys: str) -> str | None:
-    """Why ``keys`` (comma-separated, as in a keymap) is not a key list, or None."""
-    parts = [part.strip() for part in keys.split(",")]
-    bad = [part for part in parts if not _KEY.fullmatch(part)]
-    if not keys.strip() or bad:
-        return f"{keys!r} is not a list of keys such as \"f5,ctrl+enter\""
-    return None
-
-
-def keymap_problems(keymap: Mapping[str, str], binding_ids: Iterable[str], path: Path | None = None) -> list[str]:
-    """One line per keymap entry the app cannot use: an unknown binding id or keys that are not keys."""
-    where = shown(path or locations.config_file())
-    known = sorted(set(binding_ids))
-    problems = []
-    for binding_id, keys in keymap.items():
-        if binding_id not in known:
-            problems.append(f"{where}: {_entry(binding_id)} is not a binding id (the help screen lists them); ignored")
-        elif (problem := key_problem(keys)) is not None:
-            problems.append(f"{where}: {_entry(binding_id)}: {problem}; ignored")
-    return problems
 
 
 def remember(key: str, value: Any, path: Path | None = None) -> bool:

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import PygmentsLexer
 from pygments.lexers import get_lexer_by_name
@@ -25,16 +25,16 @@ from rich.table import Table
 from rich.text import Text
 
 from playground import locations
-from playground.atomic import ensure_private_file
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.engine.types import GenerationRequest, GenerationResult, StreamEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
+from playground.repl_history import ReplHistory
 from playground.runtime.describe import error_message, status_line
 from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.keeper import SessionKeeper
-from playground.runtime.opening import DEMO_NOTICE, open_engine
+from playground.runtime.opening import DEMO_NOTICE, engine_notes, open_engine, option_notes
 from playground.runtime.prompts import FILL_MARKER, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
 from playground.sessions.session import Session
@@ -133,6 +133,9 @@ class Repl:
     def say(self, text: str) -> None:
         self.console.print(text, style="dim", markup=False, highlight=False)
 
+    def warn(self, text: str) -> None:
+        self.console.print(f"warning: {text}", style="yellow", markup=False, highlight=False)
+
     def set_language(self, language: str) -> None:
         try:
             lexer = get_lexer_by_name(language)
@@ -151,6 +154,11 @@ class Repl:
                 continue  # ctrl+c at the prompt clears the line, as in a shell
             except EOFError:
                 return 0
+            finally:
+                history = self.prompt_session.history
+                problem = history.take_problem() if isinstance(history, ReplHistory) else None
+                if problem is not None:
+                    self.warn(problem)
             try:
                 if text.startswith("/") and "\n" not in text:
                     run_command(self, text.strip())
@@ -177,28 +185,25 @@ class Repl:
             result = run_interruptible(generation, display.on_event)
         display.show_final(result)
         for warning in result.warnings:
-            self.console.print(f"warning: {warning}", style="yellow", markup=False)
+            self.warn(warning)
         self.last_seed = result.seed
         # Autosaved before the status line: a run whose status was shown is on disk.
         problem = self.keeper.record(generation, result, self.params)
         if problem is not None:
-            self.console.print(f"warning: {problem}", style="yellow", markup=False, highlight=False)
+            self.warn(problem)
         self.console.print(status_line(result), style="dim", markup=False, highlight=False)
         return result
 
 
 def _file_history() -> History:
-    path = locations.repl_history_file()
-    try:
-        ensure_private_file(path)  # 0600: every prompt typed is in it
-    except UserError:
-        return InMemoryHistory()
-    return FileHistory(str(path))
+    return ReplHistory(locations.repl_history_file())
 
 
 def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngine:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
+    for note in option_notes(options):
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
                   transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("loading", total=None)
@@ -211,6 +216,8 @@ def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngi
         console.print(DEMO_NOTICE, style="yellow", markup=False)
     for warning in engine.loaded.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    for note in engine_notes(engine):
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     return engine
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.table import Table
+from rich.text import Text
 
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
@@ -37,6 +38,12 @@ class Command:
     arguments: Callable[[Repl], Iterable[str]] = field(default=lambda repl: ())
 
 
+def _cells(*values: str) -> list[Text]:
+    """Table cells as text: a rich table reads a plain ``str`` as markup, and these hold stop
+    sequences (``[/INST]``) and prompts."""
+    return [Text(value) for value in values]
+
+
 def _set(repl: Repl, args: list[str]) -> None:
     if len(args) != 2:
         raise UserError("usage: /set NAME VALUE (see /show for the names)")
@@ -53,8 +60,8 @@ def _show(repl: Repl, args: list[str]) -> None:
     for name, spec in PARAMETERS.items():
         value, default = getattr(repl.params, name), getattr(defaults, name)
         style = "bold" if value != default else ""
-        table.add_row(name, repr(value), repr(default), spec.range_text(), style=style)
-    table.add_row("stop", repr(list(repl.params.stop)), "[]", "list of strings",
+        table.add_row(*_cells(name, repr(value), repr(default), spec.range_text()), style=style)
+    table.add_row(*_cells("stop", repr(list(repl.params.stop)), "[]", "list of strings"),
                   style="bold" if repl.params.stop else "")
     repl.console.print(table)
 
@@ -153,14 +160,14 @@ def _history(repl: Repl, args: list[str]) -> None:
         first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
         tokens = " / ".join(str(len(r.token_ids)) for r in run.responses)
         finish = " / ".join(r.finish_reason for r in run.responses)
-        table.add_row(str(number), first, tokens, finish, str(run.params.seed))
+        table.add_row(*_cells(str(number), first, tokens, finish, str(run.params.seed)))
     repl.console.print(table)
 
 
 def _help(repl: Repl, args: list[str]) -> None:
     table = Table("command", "what it does", box=None, pad_edge=False)
     for command in COMMANDS.values():
-        table.add_row(command.usage, command.help)
+        table.add_row(*_cells(command.usage, command.help))
     repl.console.print(table)
     repl.say("Enter adds a line; alt+enter (or escape, enter) sends the prompt; a /command sends with Enter. "
              "ctrl+r searches history; ctrl+c stops a generation; ctrl+d on an empty prompt quits.")

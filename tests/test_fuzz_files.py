@@ -15,11 +15,12 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playground.config import keymap_problems, load_config
+from playground.config import load_config
 from playground.errors import UserError
 from playground.presets import load_preset_file
 from playground.sessions.session import Session, load_session_file
 from playground.sessions.store import SessionStore
+from playground.tui.keymap import checked_keymap
 from playground.tui.themes import load_theme_file
 from tests.session_records import make_run
 
@@ -130,7 +131,7 @@ def test_random_presets_themes_and_configs(data):
         one_line_error(load_theme_file, path)
         config = load_config(path)  # never raises: problems are lines
         assert all("\n" not in problem for problem in config.problems)
-        assert all("\n" not in problem for problem in keymap_problems(config.keymap, ["generate", "stop"]))
+        assert all("\n" not in problem for problem in checked_keymap(config.keymap, ["generate", "stop"])[1])
 
 
 def test_the_unmutated_document_loads():

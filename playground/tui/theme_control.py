@@ -8,6 +8,7 @@ from textual.widgets import TextArea
 
 from playground.config import remember_theme
 from playground.errors import UserError
+from playground.runtime.describe import error_line
 from playground.tui.themes import DEFAULT_THEME, available_themes
 
 if TYPE_CHECKING:
@@ -50,5 +51,5 @@ class ThemeControl:
         self.app.config.theme = name
         try:
             remember_theme(name)  # changes only ``theme`` in the file, and only if it differs
-        except UserError as error:
-            self.app.notify(str(error), severity="warning")
+        except (UserError, OSError) as error:  # a read-only or full disk: the theme still applies
+            self.app.notify(error_line(error), title="Theme not remembered", severity="warning", timeout=10)

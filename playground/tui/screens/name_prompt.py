@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from playground.tui.safe_text import plain
 
 
 class NamePrompt(ModalScreen[str | None]):
@@ -30,7 +32,7 @@ class NamePrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(plain(self.question))
             yield Input(self.default, id="name-input", select_on_focus=True)
 
     @on(Input.Submitted)
@@ -59,5 +61,4 @@ class Confirm(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        # The question may hold a file name: plain text, never markup.
-        yield Label(Text.assemble(self.question, "  ", ("y", "bold"), "/", ("n", "bold")))
+        yield Label(Content.assemble(plain(self.question), "  ", ("y", "bold"), "/", ("n", "bold")))

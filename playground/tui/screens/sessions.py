@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,7 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label
 
 from playground.errors import UserError
+from playground.runtime.describe import error_line
 from playground.sessions.store import SessionEntry, SessionStore
+from playground.tui.safe_text import plain_text
 from playground.tui.screens.name_prompt import Confirm, NamePrompt
 
 
@@ -78,7 +79,7 @@ class SessionsScreen(ModalScreen[SessionEntry | None]):
         for entry in self.summaries:
             cells = self._cells(entry)
             if needle in " ".join(cells).lower():
-                table.add_row(*(Text(cell, end="") for cell in cells), key=entry.key)
+                table.add_row(*(plain_text(cell) for cell in cells), key=entry.key)
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
@@ -116,8 +117,8 @@ class SessionsScreen(ModalScreen[SessionEntry | None]):
             if name:
                 try:
                     self.store.rename(entry, name)
-                except UserError as error:
-                    self.notify(str(error), severity="error")
+                except (UserError, OSError) as error:
+                    self.notify(error_line(error), severity="error")
                 self.reload()
 
         self.app.push_screen(NamePrompt("New name for the session:", entry.title), renamed)
@@ -131,8 +132,8 @@ class SessionsScreen(ModalScreen[SessionEntry | None]):
             if yes:
                 try:
                     self.store.delete(entry)
-                except UserError as error:
-                    self.notify(str(error), severity="error")
+                except (UserError, OSError) as error:  # a read-only folder: say so, keep the list
+                    self.notify(error_line(error), severity="error")
                 self.reload()
 
         self.app.push_screen(Confirm(f"Delete {entry.title}?"), confirmed)

@@ -16,7 +16,7 @@ from playground import locations
 from playground.engine.options import LoadOptions
 from playground.params import PARAMETERS, SamplingParams, escape, unescape
 from playground.runtime.keeper import SessionKeeper
-from playground.sessions import Session
+from playground.sessions.session import Session
 from playground.tui.app import PlaygroundApp, create_app
 from playground.tui.widgets.param_panel import SLIDER_PARAMETERS
 from playground.tui.widgets.prompt_editor import PromptEditor
@@ -116,7 +116,7 @@ def test_bracketed_names_typed_for_a_session_and_a_preset():
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             for name in ["[x=", "[bold]", "x[b]"]:
-                app.keeper.path = None
+                app.keeper.session.saved_path = None  # ask for a name again
                 await pilot.press("ctrl+s")
                 await wait_for(pilot, lambda: bool(app.screen.query("#name-input")))
                 await pilot.press(*name, "enter")  # saved, or refused: named either way
@@ -153,7 +153,7 @@ def _write_user_files(config_dir) -> None:
 def test_bracketed_names_from_preset_theme_and_session_files():
     _write_user_files(locations.config_dir())
     keeper = SessionKeeper(Session(prompt="x[/] = '[bold]'\n"))
-    saved = keeper.save(SamplingParams(), path=locations.sessions_dir() / "[x=].json")
+    saved = keeper.save(SamplingParams(), name=str(locations.sessions_dir() / "[x=].json"))
 
     async def palette(pilot: Pilot[Any], app: PlaygroundApp, query: str) -> None:
         await pilot.press("ctrl+p", *query)
@@ -193,11 +193,11 @@ def test_bracketed_names_from_preset_theme_and_session_files():
             assert "[x=]" in shown and "x[/] = '[bold]'" in shown
             await pilot.press(*"[x=]", "ctrl+d")  # delete? asks with the file's name
             await wait_for(pilot, lambda: app.screen.__class__.__name__ == "Confirm")
-            assert "Delete [x=].json?  y/n" in screen_text(app)
+            assert "Delete [x=]?  y/n" in screen_text(app)
             await pilot.press("n")
             await wait_for(pilot, lambda: bool(app.screen.query(DataTable)))
             await pilot.press("enter")
-            await toast_shown(pilot, app, f"Opened {saved.name}")
+            await toast_shown(pilot, app, f"Opened {saved.stem}: 0 run(s)")
             assert app.query_one(PromptEditor).text == "x[/] = '[bold]'\n"
     asyncio.run(scenario())
 
@@ -215,9 +215,9 @@ def test_a_model_that_fails_to_load_is_named_as_typed():
 
 def _refuse(options: LoadOptions, progress: Any) -> Any:
     """The real loader's first step: an id that is neither a directory nor a hub id."""
-    from playground.engine.loading import resolve_model_dir
+    from playground.engine.hub import resolve_model_dir
 
-    resolve_model_dir(options.model, options.revision, progress)
+    resolve_model_dir(options.model, options.revision, progress, lambda warning: None)
     raise AssertionError("the model should not have resolved")
 
 

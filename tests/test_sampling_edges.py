@@ -8,8 +8,7 @@ import pytest
 import torch
 from scipy import stats
 
-from playground.engine import sampling_prefilter as prefilter
-from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens
+from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens, prefilter
 from playground.params import SamplingParams
 from tests.sampling_reference import ALPHA, VOCAB, allowed_set, one_thread, penalized
 from tests.test_sampling_law import DISTRIBUTIONS, FILTERS, assert_follows_law, draw, peaky

@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import stats
 
-from playground.engine.sampling_noise import (
+from playground.engine.sampling.noise import (
     GUMBEL_CEILING,
     exponential_from_bits,
     gumbel_from_bits,

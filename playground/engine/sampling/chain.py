@@ -8,10 +8,8 @@ graph, no host round trip). Semantics follow transformers' logits processors
 (RepetitionPenalty, Temperature, TopK, TopP, MinP, applied in that order) and OpenAI's
 presence/frequency penalties over the generated tokens only.
 
-The pieces live in sibling modules: ``sampling_rows`` (the per-row tensors), ``sampling_noise``
-(the counter-based noise), ``sampling_sorted`` and ``sampling_prefilter``. A compiled step runs
-``sampling_sorted.sample_sorted`` (one sort of the vocabulary, tensor ops only: one graph for
-every parameter mix). The eager path runs ``sampling_prefilter.sample_candidates``,
+A compiled step runs ``sorted_chain.sample_sorted`` (one sort of the vocabulary, tensor ops
+only: one graph for every parameter mix). The eager path runs ``prefilter.sample_candidates``,
 which draws the same tokens from the best 64, 2,048 or 8,192 candidates when they decide (else
 it runs the sorted chain), and touches only the penalized tokens.
 """
@@ -22,12 +20,9 @@ from collections.abc import Sequence
 
 import torch
 
-from playground.engine.sampling_prefilter import RowSettings, sample_candidates
-from playground.engine.sampling_rows import PenaltyState, RowParams
-from playground.engine.sampling_sorted import filter_sorted, sample_sorted
-
-__all__ = ["PenaltyState", "RowParams", "apply_penalties", "apply_penalties_sparse", "apply_temperature",
-           "filter_logits", "host_shortcuts", "next_tokens", "sanitize"]
+from playground.engine.sampling.prefilter import RowSettings, sample_candidates
+from playground.engine.sampling.rows import PenaltyState, RowParams
+from playground.engine.sampling.sorted_chain import filter_sorted, sample_sorted
 from playground.params import SamplingParams
 
 _LOWEST = torch.finfo(torch.float32).min

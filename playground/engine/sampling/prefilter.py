@@ -26,9 +26,9 @@ from functools import partial
 import numpy as np
 import torch
 
-from playground.engine.sampling_noise import GUMBEL_CEILING, gumbel_from_bits, host_bits
-from playground.engine.sampling_rows import RowParams
-from playground.engine.sampling_sorted import sample_sorted
+from playground.engine.sampling.noise import GUMBEL_CEILING, gumbel_from_bits, host_bits
+from playground.engine.sampling.rows import RowParams
+from playground.engine.sampling.sorted_chain import sample_sorted
 
 #: How many of the best tokens to look at, in turn; past that the full sort.
 CANDIDATE_COUNTS = (64, 2048, 8192)
@@ -107,7 +107,7 @@ def kept_prefix(values: np.ndarray, vocab_size: int, row: RowSettings,
 
 def sample_candidates(tempered: torch.Tensor, settings: list[RowSettings], params: RowParams,
                       seeds: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
-    """Tokens [rows] drawn exactly as ``sampling_sorted.sample_sorted`` draws them: from the best
+    """Tokens [rows] drawn exactly as ``sorted_chain.sample_sorted`` draws them: from the best
     candidates for each row they decide, by the sorted chain for the others. Greedy rows get a
     placeholder (the caller takes their argmax)."""
     vocab_size = tempered.shape[-1]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from playground.engine.sampling_noise import gumbel_noise
-from playground.engine.sampling_rows import RowParams
+from playground.engine.sampling.noise import gumbel_noise
+from playground.engine.sampling.rows import RowParams
 
 NEG_INF = float("-inf")
 

@@ -36,7 +36,7 @@ class FloodEngine:
         self.context_window = tokens + 16
         self.loaded = SimpleNamespace(describe=lambda: "flood", name="flood", revision=None, load_s=0.0,
                                       device=SimpleNamespace(type="cpu"), dtype="float32", quantize="none",
-                                      is_demo=False)
+                                      is_demo=False, warnings=())
         self.produced_at = 0.0
 
     def count_tokens(self, text: str) -> int:

@@ -7,6 +7,7 @@ playground draws its first frame before they are imported.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from playground import __version__
+from playground import __version__, cli_io
 from playground.engine.options import (
     DECODE_PATHS,
     DEFAULT_MODEL,
@@ -27,15 +28,16 @@ from playground.engine.options import (
 from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams
-from playground.runtime.describe import error_message, status_line
-from playground.runtime.opening import DEMO_NOTICE, open_engine
+from playground.runtime.describe import error_message, is_user_facing, status_line
+from playground.runtime.opening import DEMO_NOTICE, engine_notes, open_engine, option_notes
+from playground.runtime.prompt_check import check_prompt_fits
 from playground.runtime.running import Generation, run_interruptible
 
 if TYPE_CHECKING:
     from playground.engine.engine import Engine
 
 PROG = "starcoder-play"
-EXIT_CANCELLED = 130
+EXIT_CANCELLED = cli_io.EXIT_CANCELLED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,12 +108,25 @@ def resolve_params(args: argparse.Namespace) -> SamplingParams:
     if getattr(args, "preset", None):
         params = find_preset(args.preset).apply(params)
     flags = {name: getattr(args, name) for name in [*PARAMETERS, "stop"] if getattr(args, name, None) is not None}
+    for stop in flags.get("stop", []):
+        cli_io.checked_text(stop, "--stop")
     return params.replace(**flags)
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(model=args.model, revision=args.revision, device=args.device,
                        dtype=args.dtype, quantize=args.quantize, demo=args.demo, decode=args.decode)
+
+
+#: Control characters in a message (a model name, a path) written as escapes, never sent to the terminal.
+_SHOWN_CONTROLS = {code: f"\\x{code:02x}" for code in [*range(32), 127] if chr(code) != "\t"}
+
+
+def say(line: str) -> None:
+    """One line on standard error, ``starcoder-play: …``, as plain text (control characters
+    escaped); a closed standard error is no crash."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        print(f"{PROG}: {line.translate(_SHOWN_CONTROLS)}", file=sys.stderr, flush=True)
 
 
 def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
@@ -124,68 +139,68 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
             sys.stderr.write(f"\r\033[K{progress.stage}{amount}")
             sys.stderr.flush()
 
+    for note in option_notes(options):
+        say(f"note: {note}")
     engine = open_engine(options, show, warm_up=False)  # one generation: it compiles on its own
     if show_progress:
         sys.stderr.write("\r\033[K")
     if engine.loaded.is_demo:
-        print(f"{PROG}: {DEMO_NOTICE}", file=sys.stderr)
+        say(DEMO_NOTICE)
+    for warning in engine.loaded.warnings:
+        say(f"warning: {warning}")
+    for note in engine_notes(engine):
+        say(f"note: {note}")
     if engine.will_compile(1) and not quiet:
-        print(f"{PROG}: compiling the decode step first (a minute or two; the playground and the REPL "
-              "do this once per session)", file=sys.stderr)
+        say("compiling the decode step first (a minute or two; the playground and the REPL do this once "
+            "per session)")
     return engine
 
 
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{what} file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read {what} file {path}: {error}") from None
-
-
 def read_request(args: argparse.Namespace, params: SamplingParams) -> GenerationRequest:
+    """The prompt (and FIM suffix), read in bounds and checked to be UTF-8 text."""
     if args.prompt is not None:
-        prompt = args.prompt
+        prompt = cli_io.checked_text(args.prompt, "--prompt")
     elif args.prompt_file is not None:
-        prompt = _read_text(args.prompt_file, "prompt")
-    elif not sys.stdin.isatty():
-        prompt = sys.stdin.read()
+        prompt = cli_io.read_file(args.prompt_file, "prompt")
     else:
-        raise UserError("no prompt: give --prompt TEXT, --prompt-file FILE, or pipe it on standard input")
-    suffix = args.suffix if args.suffix is not None else (
-        _read_text(args.suffix_file, "suffix") if args.suffix_file is not None else None)
+        piped = cli_io.read_stdin()
+        if piped is None:
+            raise UserError("no prompt: give --prompt TEXT, --prompt-file FILE, or pipe it on standard input")
+        prompt = piped
+    suffix = cli_io.checked_text(args.suffix, "--suffix") if args.suffix is not None else (
+        cli_io.read_file(args.suffix_file, "suffix") if args.suffix_file is not None else None)
     return GenerationRequest(prompt=prompt, params=params, suffix=suffix)
 
 
 def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     request = read_request(args, params)
-    engine = load_engine(load_options(args), quiet=args.json)
+    cli_io.require_stdout()
+    options = load_options(args)
+    check_prompt_fits(options, request.prompt, request.suffix)  # before minutes of loading weights
+    engine = load_engine(options, quiet=args.json)
     stream = not args.json and request.params.num_responses == 1 and request.columns is None
 
     def on_event(events: list[StreamEvent]) -> None:
-        sys.stdout.write("".join(e.text for e in events))
-        sys.stdout.flush()
+        cli_io.write("".join(e.text for e in events))
 
     result = run_interruptible(Generation(engine, request), on_event if stream else None)
     for warning in result.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}")
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
+        cli_io.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     elif stream:
-        print()
+        cli_io.write("\n")
     else:
-        for response in result.responses:
-            print(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}) ---")
-            print(response.text)
+        cli_io.write("".join(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}) "
+                             f"---\n{response.text}\n" for response in result.responses))
     if not args.json:
-        print(f"{PROG}: {status_line(result)}", file=sys.stderr)
+        say(status_line(result))
     cancelled = all(r.finish_reason == "cancelled" for r in result.responses)
     return EXIT_CANCELLED if cancelled else 0
 
 
 def command_playground(args: argparse.Namespace, params: SamplingParams) -> int:
-    from playground.tui.app import run_playground
+    from playground.tui.launch import run_playground
 
     return run_playground(load_options(args), params, args.session)
 
@@ -197,17 +212,38 @@ def command_repl(args: argparse.Namespace, params: SamplingParams) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a command; every way it can end is one line on standard error and an exit code
+    (see ``cli_io``). Called as the program (``argv`` None), a Ctrl+C after the work is done
+    ends the process at once instead of interrupting its exit handlers."""
+    try:
+        try:
+            return _run(build_parser().parse_args(argv))
+        finally:
+            if argv is None:
+                cli_io.finish_quietly()
+    except KeyboardInterrupt:  # between the command's end and finish_quietly: nothing left to stop
+        return EXIT_CANCELLED
+
+
+def _run(args: argparse.Namespace) -> int:
     command = {"generate": command_generate, "repl": command_repl}.get(args.command, command_playground)
     try:
         return command(args, resolve_params(args))  # a bad value fails before any model loads
     except UserError as error:
-        print(f"{PROG}: {error_message(error)}", file=sys.stderr)
+        say(error_message(error))
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_CANCELLED
+    except BrokenPipeError:
+        say("the output's reader went away (broken pipe): generation stopped")
+        return cli_io.reader_gone()
     except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("STARCODER_PLAY_DEBUG"):
             raise
-        print(f"{PROG}: {error_message(error)} (set STARCODER_PLAY_DEBUG=1 for the traceback)", file=sys.stderr)
+        hint = "" if is_user_facing(error) else " (set STARCODER_PLAY_DEBUG=1 for the traceback)"
+        say(error_message(error) + hint)
         return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.lexers import PygmentsLexer
 from pygments.lexers import get_lexer_by_name
@@ -30,13 +30,14 @@ from playground.engine.types import GenerationRequest, GenerationResult, StreamE
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
+from playground.repl_history import ReplHistory
 from playground.runtime.describe import error_message, status_line
 from playground.runtime.engines import PlaygroundEngine
-from playground.runtime.keeper import SessionKeeper, model_record
-from playground.runtime.opening import DEMO_NOTICE, open_engine
+from playground.runtime.keeper import SessionKeeper
+from playground.runtime.opening import DEMO_NOTICE, engine_notes, open_engine, option_notes
 from playground.runtime.prompts import FILL_MARKER, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
-from playground.sessions import Session
+from playground.sessions.session import Session
 
 
 class StreamDisplay:
@@ -108,7 +109,7 @@ class Repl:
         self.language = "python"
         self.fim_next = False
         self.last_seed: int | None = None
-        self.keeper = SessionKeeper(Session(params=params.to_dict(), model=model_record(engine)))
+        self.keeper = SessionKeeper(Session(params=params))
         self.model_name = engine.name
         self.prompt_session: PromptSession[str] = PromptSession(
             message="» ", multiline=True, prompt_continuation="… ", key_bindings=self._bindings(),
@@ -132,6 +133,9 @@ class Repl:
     def say(self, text: str) -> None:
         self.console.print(text, style="dim", markup=False, highlight=False)
 
+    def warn(self, text: str) -> None:
+        self.console.print(f"warning: {text}", style="yellow", markup=False, highlight=False)
+
     def set_language(self, language: str) -> None:
         try:
             lexer = get_lexer_by_name(language)
@@ -150,6 +154,11 @@ class Repl:
                 continue  # ctrl+c at the prompt clears the line, as in a shell
             except EOFError:
                 return 0
+            finally:
+                history = self.prompt_session.history
+                problem = history.take_problem() if isinstance(history, ReplHistory) else None
+                if problem is not None:
+                    self.warn(problem)
             try:
                 if text.startswith("/") and "\n" not in text:
                     run_command(self, text.strip())
@@ -176,27 +185,25 @@ class Repl:
             result = run_interruptible(generation, display.on_event)
         display.show_final(result)
         for warning in result.warnings:
-            self.console.print(f"warning: {warning}", style="yellow", markup=False)
+            self.warn(warning)
         self.last_seed = result.seed
-        self.console.print(status_line(result), style="dim", markup=False, highlight=False)
+        # Autosaved before the status line: a run whose status was shown is on disk.
         problem = self.keeper.record(generation, result, self.params)
         if problem is not None:
-            self.console.print(f"warning: {problem}", style="yellow", markup=False)
+            self.warn(problem)
+        self.console.print(status_line(result), style="dim", markup=False, highlight=False)
         return result
 
 
 def _file_history() -> History:
-    path = locations.repl_history_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return FileHistory(str(path))
-    except OSError:
-        return InMemoryHistory()
+    return ReplHistory(locations.repl_history_file())
 
 
 def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngine:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
+    for note in option_notes(options):
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
                   transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("loading", total=None)
@@ -207,6 +214,10 @@ def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngi
         engine = open_engine(options, report)
     if engine.loaded.is_demo:
         console.print(DEMO_NOTICE, style="yellow", markup=False)
+    for warning in engine.loaded.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    for note in engine_notes(engine):
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     return engine
 
 

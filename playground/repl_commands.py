@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.table import Table
+from rich.text import Text
 
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
@@ -21,7 +22,8 @@ from playground.presets import available_presets, find_preset
 from playground.runtime.describe import assignments, preset_summary
 from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER, LANGUAGES
-from playground.sessions import list_sessions, named_path
+from playground.sessions.store import NameTaken
+from playground.user_files import shown
 
 if TYPE_CHECKING:
     from playground.repl import Repl
@@ -34,6 +36,12 @@ class Command:
     help: str
     run: Callable[[Repl, list[str]], None]
     arguments: Callable[[Repl], Iterable[str]] = field(default=lambda repl: ())
+
+
+def _cells(*values: str) -> list[Text]:
+    """Table cells as text: a rich table reads a plain ``str`` as markup, and these hold stop
+    sequences (``[/INST]``) and prompts."""
+    return [Text(value) for value in values]
 
 
 def _set(repl: Repl, args: list[str]) -> None:
@@ -52,8 +60,8 @@ def _show(repl: Repl, args: list[str]) -> None:
     for name, spec in PARAMETERS.items():
         value, default = getattr(repl.params, name), getattr(defaults, name)
         style = "bold" if value != default else ""
-        table.add_row(name, repr(value), repr(default), spec.range_text(), style=style)
-    table.add_row("stop", repr(list(repl.params.stop)), "[]", "list of strings",
+        table.add_row(*_cells(name, repr(value), repr(default), spec.range_text()), style=style)
+    table.add_row(*_cells("stop", repr(list(repl.params.stop)), "[]", "list of strings"),
                   style="bold" if repl.params.stop else "")
     repl.console.print(table)
 
@@ -112,19 +120,34 @@ def _lang(repl: Repl, args: list[str]) -> None:
     repl.say(f"language = {repl.language}")
 
 
-def _save(repl: Repl, args: list[str]) -> None:
-    path = repl.keeper.save_as(" ".join(args) or repl.keeper.session.name or "repl", repl.params)
+def _save(repl: Repl, args: list[str], overwrite: bool = False) -> None:
+    """Save where the session lives now, or under NAME; the first save without a name uses
+    the session's name (or "repl"). A NAME held by another session is refused unless ``/save!``."""
+    keeper = repl.keeper
+    name = " ".join(args) or None
+    if name is None and keeper.path is None:
+        name = keeper.session.name or "repl"
+    try:
+        path = keeper.save(repl.params, name=name, overwrite=overwrite)
+    except NameTaken as taken:
+        again = f"/save! {name}" if name else "/save! NAME"
+        problem = taken.what.removesuffix("; overwrite it or pick another name")
+        raise UserError(f"{shown(taken.path)}: {problem}: {again} overwrites it, or pick another name") from None
     repl.say(f"saved {path}")
+
+
+def _save_over(repl: Repl, args: list[str]) -> None:
+    _save(repl, args, overwrite=True)
 
 
 def _load(repl: Repl, args: list[str]) -> None:
     if not args:
         raise UserError("usage: /load NAME (tab lists saved sessions)")
-    path = named_path(" ".join(args))
-    session = repl.keeper.open(path)
-    repl.params = repl.keeper.params
+    session = repl.keeper.open(" ".join(args))
+    repl.params = session.params
     repl.set_language(session.language)
-    repl.say(f"loaded {path.name}: {len(session.runs)} run(s); parameters restored")
+    where = session.saved_path.name if session.saved_path else session.title
+    repl.say(f"loaded {where}: {len(session.runs)} run(s); parameters restored")
 
 
 def _history(repl: Repl, args: list[str]) -> None:
@@ -135,16 +158,16 @@ def _history(repl: Repl, args: list[str]) -> None:
     table = Table("#", "prompt", "tokens", "finish", "seed", box=None, pad_edge=False)
     for number, run in enumerate(runs, 1):
         first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
-        tokens = " / ".join(str(len(r["token_ids"])) for r in run.responses)
-        finish = " / ".join(r["finish_reason"] for r in run.responses)
-        table.add_row(str(number), first, tokens, finish, str(run.params.get("seed")))
+        tokens = " / ".join(str(len(r.token_ids)) for r in run.responses)
+        finish = " / ".join(r.finish_reason for r in run.responses)
+        table.add_row(*_cells(str(number), first, tokens, finish, str(run.params.seed)))
     repl.console.print(table)
 
 
 def _help(repl: Repl, args: list[str]) -> None:
     table = Table("command", "what it does", box=None, pad_edge=False)
     for command in COMMANDS.values():
-        table.add_row(command.usage, command.help)
+        table.add_row(*_cells(command.usage, command.help))
     repl.console.print(table)
     repl.say("Enter adds a line; alt+enter (or escape, enter) sends the prompt; a /command sends with Enter. "
              "ctrl+r searches history; ctrl+c stops a generation; ctrl+d on an empty prompt quits.")
@@ -155,7 +178,7 @@ def _quit(repl: Repl, args: list[str]) -> None:
 
 
 def _saved_names(repl: Repl) -> list[str]:
-    return [s.path.stem for s in list_sessions()[0] if s.kind == "saved"]
+    return [entry.title for entry in repl.keeper.store.entries() if entry.kind == "saved" and entry.error is None]
 
 
 COMMANDS: dict[str, Command] = {c.name: c for c in [
@@ -171,7 +194,9 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("/n", "/n 1|2", "one response, or two side by side", _responses, lambda repl: ["1", "2"]),
     Command("/fim", "/fim", f"the next prompt holds a {FILL_MARKER} marker for the hole", _fim),
     Command("/lang", "/lang NAME", "syntax highlighting language", _lang, lambda repl: LANGUAGES),
-    Command("/save", "/save [NAME]", "save this session", _save),
+    Command("/save", "/save [NAME]", "save this session (a NAME another session has is refused)", _save),
+    Command("/save!", "/save! NAME", "save under NAME, overwriting the session saved there", _save_over,
+            _saved_names),
     Command("/load", "/load NAME", "open a saved session", _load, _saved_names),
     Command("/history", "/history", "the runs of this session", _history),
     Command("/help", "/help", "this list", _help),

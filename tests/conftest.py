@@ -59,6 +59,6 @@ def engine(loaded):
 def real_tokenizer():
     if not (SHARED_TOKENIZER / "tokenizer.json").is_file():
         pytest.skip("../shared/starcoder2-tokenizer is absent")
-    from playground.engine.loading import load_tokenizer
+    from playground.engine.checkpoint import ModelDir, load_tokenizer
 
-    return load_tokenizer(SHARED_TOKENIZER)
+    return load_tokenizer(ModelDir(SHARED_TOKENIZER, "starcoder2 tokenizer"))

@@ -37,6 +37,7 @@ class FakeLoaded:
     quantize: str = "none"
     load_s: float = 0.5
     is_demo: bool = False
+    warnings: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"{self.name} on {self.device.type} · {self.dtype}"

@@ -17,7 +17,7 @@ UI_LIBRARIES = {"textual", "rich", "prompt_toolkit", "pygments"}
 #: The engine, the application layer and the data modules: none may reach a UI library.
 HEADLESS = ("playground.engine", "playground.runtime", "playground.sessions", "playground.params",
             "playground.presets", "playground.config", "playground.locations", "playground.atomic",
-            "playground.errors")
+            "playground.errors", "playground.names", "playground.user_files")
 MAX_LINES = 300
 
 
@@ -105,7 +105,7 @@ def reachable(module: str) -> set[str]:
 
 
 def test_the_reader_sees_imports_where_they_run():
-    assert "playground.tui.app" in internal_edges("playground.cli")  # imported inside a function
+    assert "playground.tui.launch" in internal_edges("playground.cli")  # imported inside a function
     assert "playground.tui.app" not in internal_edges("playground.tui.generation_control")  # TYPE_CHECKING
     assert "playground.runtime.running" in internal_edges("playground.runtime.keeper")
     assert "playground.engine" in internal_edges("playground.engine.engine")  # its package runs first
@@ -118,7 +118,8 @@ def test_no_import_loops_in_playground():
 
 def test_the_engine_the_application_layer_and_the_data_modules_reach_no_ui_library():
     headless = [m for m in MODULES if m.startswith(HEADLESS)]
-    assert {"playground.engine.engine", "playground.runtime.keeper", "playground.params"} <= set(headless)
+    assert {"playground.engine.engine", "playground.runtime.keeper", "playground.params",
+            "playground.sessions.store", "playground.user_files"} <= set(headless)
     for module in headless:
         for reached in reachable(module):
             ui = {name for name in imported_names(reached) if name.split(".")[0] in UI_LIBRARIES}
@@ -128,3 +129,10 @@ def test_the_engine_the_application_layer_and_the_data_modules_reach_no_ui_libra
 def test_no_module_is_over_300_lines():
     long = {name: n for name, path in MODULES.items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert not long, f"split these by concern: {long}"
+
+
+def test_loading_a_model_is_told_where_the_demo_lives_rather_than_reading_the_apps_paths():
+    loading = [f"playground.engine.{name}" for name in ("loading", "hub", "checkpoint", "memory", "placement", "demo")]
+    for module in loading:
+        assert "playground.locations" not in reachable(module), f"{module} reaches the app's XDG paths"
+    assert "playground.locations" in internal_edges("playground.runtime.opening")  # the caller passes them

@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 HEADLESS = ["playground.params", "playground.presets", "playground.locations", "playground.engine.engine",
-            "playground.engine.loading", "playground.engine.sampling", "playground.engine.detok",
-            "playground.engine.fim", "playground.engine.handle", "playground.engine.demo",
+            "playground.engine.loading", "playground.engine.hub", "playground.engine.checkpoint",
+            "playground.engine.memory", "playground.engine.placement", "playground.engine.sampling",
+            "playground.engine.detok", "playground.engine.fim", "playground.engine.handle", "playground.engine.demo",
             "playground.engine.decoders", "playground.engine.static", "playground.engine.attention",
             "playground.engine.static_decoder", "playground.engine.eager", "playground.sessions",
             "playground.config", "playground.runtime.engines", "playground.runtime.opening",

@@ -40,9 +40,10 @@ def test_submit_streams_a_response_and_reports_status(engine):
     assert code == 0
     run = repl.keeper.session.runs[0]
     assert run.prompt == "def f(x):\n    return"  # Enter added a line, alt+enter sent it
-    assert run.responses[0]["text"] in out and len(run.responses[0]["token_ids"]) == 8
+    assert run.responses[0].text in out and len(run.responses[0].token_ids) == 8
     assert "tokens · length · seed 1" in out and "ttft" in out and "tok/s" in out
-    assert list(locations.history_dir().glob("*.json"))  # runs are autosaved
+    assert list(locations.history_dir().glob(f"{repl.keeper.session.id}/*.json"))  # runs are autosaved
+    assert run.model.id == engine.name and run.model.device == "cpu"
 
 
 def test_commands_change_the_parameters_with_the_cli_messages(engine):
@@ -82,9 +83,39 @@ def test_fim_marker_splits_the_prompt(engine):
     assert "error: /fim is on: put <FILL> where the hole is" in out
 
 
+def test_save_refuses_another_sessions_name_and_save_bang_overwrites(engine):
+    from playground.sessions.session import Session, load_session_file
+    from playground.sessions.store import SessionStore
+
+    other = Session(prompt="print('other')\n")
+    SessionStore().save(other, "taken")
+    repl, code, out = drive(engine, "x = 1" + SEND + "/save taken\r")
+    assert "/save! taken overwrites it" in out and "different session" in out
+    assert load_session_file(locations.sessions_dir() / "taken.json").id == other.id  # kept
+    repl, code, out = drive(engine, "x = 1" + SEND + "/save! taken\r")
+    saved = load_session_file(locations.sessions_dir() / "taken.json")
+    assert "saved" in out and saved.id == repl.keeper.session.id and saved.prompt == "x = 1"
+
+
+def test_a_failed_autosave_is_one_warning_before_the_status_line_and_loses_nothing(engine, monkeypatch):
+    import errno
+
+    from playground.atomic import WriteFailed
+    from playground.sessions import store
+
+    def full_disk(path, text):
+        raise WriteFailed(path, OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(store, "write_text_atomically", full_disk)
+    repl, code, out = drive(engine, "x = 1" + SEND)
+    assert code == 0 and len(repl.keeper.session.runs) == 1  # kept in memory for the next save
+    assert "could not autosave the run (it is kept in memory)" in out and "free some space" in out
+    assert out.index("could not autosave") < out.index("ttft")  # on disk (or said not to be) before the status
+
+
 def test_seed_pins_the_last_seed_used(engine):
     repl, code, out = drive(engine, "x = 1" + SEND + "/seed\r", params=SamplingParams.make(max_new_tokens=3))
-    assert repl.params.seed == repl.keeper.session.runs[0].params["seed"]
+    assert repl.params.seed == repl.keeper.session.runs[0].params.seed
 
 
 def test_completion_of_commands_and_parameter_names(engine):
@@ -136,8 +167,8 @@ def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
     finally:
         slowing.remove()
     first, second = repl.keeper.session.runs
-    assert first.responses[0]["finish_reason"] == "cancelled" and code == 0
-    assert 4 <= len(first.responses[0]["token_ids"]) < 100
+    assert first.responses[0].finish_reason == "cancelled" and code == 0
+    assert 4 <= len(first.responses[0].token_ids) < 100
     assert second.prompt == "y"  # the REPL went on
 
 

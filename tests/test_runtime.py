@@ -13,9 +13,11 @@ from playground.params import SamplingParams
 from playground.presets import find_preset
 from playground.runtime.describe import error_line, error_message, first_divergence, replay_verdict, status_line
 from playground.runtime.keeper import SessionKeeper
-from playground.runtime.parameters import apply_preset, params_from_record
+from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER, join_at_marker, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
+from playground.sessions.records import ModelRecord
+from playground.sessions.store import NameNeeded, NameTaken
 from tests.fakes import FakeLoaded, ScriptedEngine
 
 TEXT = "def f(x):\n    return x\n"
@@ -66,7 +68,6 @@ def test_a_preset_applies_over_the_defaults_keeping_seed_and_responses():
     applied = apply_preset(find_preset("precise-code"), current)
     assert (applied.temperature, applied.top_p, applied.top_k) == (0.2, 0.95, 0)
     assert (applied.seed, applied.num_responses) == (9, 2)
-    assert params_from_record({**applied.to_dict(), "columns": [{}]}) == applied
 
 
 def test_steering_sends_live_parameters_only():
@@ -91,10 +92,10 @@ def test_the_keeper_records_saves_opens_and_exports():
     params = SamplingParams.make(temperature=0.3)
     generation, result = finished(engine, GenerationRequest("a = ", params, suffix="\nb"))
     assert keeper.record(generation, result, params) is None
-    assert [p.name for p in locations.history_dir().glob("*.json")] and keeper.session.fim
-    assert keeper.session.model == {"id": "scripted-model", "revision": None, "quantize": "none",
-                                    "dtype": "float32", "device": "cpu"}
-    with pytest.raises(UserError, match="no file yet"):
+    assert list((locations.history_dir() / keeper.session.id).glob("*.json")) and keeper.session.fim
+    assert keeper.last_run is not None and keeper.last_run.model == ModelRecord(
+        "scripted-model", revision=None, dtype="float32", quantize="none", device="cpu")
+    with pytest.raises(NameNeeded, match="no file yet"):
         keeper.save(params)
     path = keeper.save_as("mine", params.replace(top_k=5), f"x{FILL_MARKER}y")
     assert path == locations.sessions_dir() / "mine.json" and keeper.path == path
@@ -102,8 +103,11 @@ def test_the_keeper_records_saves_opens_and_exports():
     session = other.open(path)
     assert (session.prompt, session.suffix, session.fim, session.name) == ("x", "y", True, "mine")
     assert other.params.top_k == 5 and other.last_run is not None and other.path == path
-    assert other.model_warning(engine) is None
-    assert "recorded with scripted-model" in str(other.model_warning(ScriptedEngine(loaded=FakeLoaded("another"))))
+    assert other.model_warning(engine, other.last_run) is None
+    elsewhere = ScriptedEngine(loaded=FakeLoaded("another"))
+    assert "recorded with scripted-model" in str(other.model_warning(elsewhere, other.last_run))
     assert other.export_markdown().read_text().startswith("# mine")
+    with pytest.raises(NameTaken, match="different session"):
+        SessionKeeper().save_as("mine", params)
     with pytest.raises(UserError, match="cannot be a session name"):
         other.save_as("bad*name", params)

@@ -6,14 +6,8 @@ import pytest
 import torch
 from transformers.generation.logits_process import RepetitionPenaltyLogitsProcessor, TopPLogitsWarper
 
-from playground.engine.sampling import (
-    PenaltyState,
-    RowParams,
-    apply_penalties,
-    filter_logits,
-    host_shortcuts,
-    next_tokens,
-)
+from playground.engine.sampling.chain import apply_penalties, filter_logits, host_shortcuts, next_tokens
+from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.params import SamplingParams
 from tests.sampling_reference import VOCAB, allowed_set, one_thread
 

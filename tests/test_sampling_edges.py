@@ -8,7 +8,9 @@ import pytest
 import torch
 from scipy import stats
 
-from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens, prefilter
+from playground.engine.sampling import prefilter
+from playground.engine.sampling.chain import host_shortcuts, next_tokens
+from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.params import SamplingParams
 from tests.sampling_reference import ALPHA, VOCAB, allowed_set, one_thread, penalized
 from tests.test_sampling_law import DISTRIBUTIONS, FILTERS, assert_follows_law, draw, peaky

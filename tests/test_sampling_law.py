@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens
+from playground.engine.sampling.chain import host_shortcuts, next_tokens
+from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.params import SamplingParams
 from tests.sampling_reference import VOCAB, LawCheck, allowed_set, one_thread, penalized, reference_law
 

@@ -1,4 +1,4 @@
-"""Session files: round trip, exact replay, bad files, Markdown, and crash safety."""
+"""Session records and files: round trip, exact replay, Markdown, version-1 files, crash safety."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,39 +16,39 @@ from playground import locations
 from playground.engine.handle import GenerationHandle
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
-from playground.sessions import (
-    RunRecord,
-    Session,
-    SessionError,
-    delete_session,
-    export_markdown,
-    history_path,
-    list_sessions,
-    load_session,
-    named_path,
-    rename_session,
-    save_session,
-)
+from playground.sessions.export import export_markdown
+from playground.sessions.records import ModelRecord, RunRecord
+from playground.sessions.session import Session, SessionError, load_session_file
+from playground.sessions.store import SessionStore
+from tests.session_records import make_run
 
 PROMPT = "def fibonacci(n):\n    a, b = 0, 1\n"
+V1_FILE = Path(__file__).parent / "data" / "session-v1.json"
 
 
 def run_once(engine, request, handle=None, on_event=None):
     result = engine.generate(request, on_event, handle)
-    return RunRecord.from_result(request, result, "2026-11-25T00:00:00+00:00"), result
+    record = RunRecord.from_result(request, result, "2026-11-25T00:00:00+00:00", ModelRecord.from_engine(engine))
+    return record, result
 
 
-def test_round_trip_keeps_everything(engine):
+def test_round_trip_keeps_everything_typed(engine):
     params = SamplingParams.make(seed=9, max_new_tokens=12, num_responses=2, stop=["\n\n"])
     record, result = run_once(engine, GenerationRequest(PROMPT, params))
-    session = Session(prompt=PROMPT, params=params.to_dict(), model={"id": "tiny", "device": "cpu"}, runs=[record])
-    path = save_session(session, named_path("fib"))
-    assert path == locations.sessions_dir() / "fib.json"
-    loaded = load_session(path)
-    assert loaded.runs[0].responses[1]["token_ids"] == result.responses[1].token_ids
-    assert loaded.runs[0].params["seed"] == 9 and loaded.versions["torch"] and loaded.versions["transformers"]
+    store = SessionStore()
+    session = Session(prompt=PROMPT, params=params)
+    store.record_run(session, record)
+    path = store.save(session, "fib")
+    assert path == locations.sessions_dir() / "fib.json" and session.saved_path == path
+    loaded = load_session_file(path)
+    assert loaded.runs == [record]  # every field, typed, equal after the round trip
+    run = loaded.runs[0]
+    assert run.responses[1].token_ids == result.responses[1].token_ids and run.params.seed == 9
+    assert run.model == ModelRecord.from_engine(engine) and run.model.device == "cpu"
+    assert run.versions["torch"] and run.versions["transformers"] and loaded.params == params
     data = json.loads(path.read_text())
-    assert data["format"] == "starcoder-play-session" and data["schema_version"] == 1
+    assert data["format"] == "starcoder-play-session" and data["schema_version"] == 2
+    assert data["runs"][0]["model"]["id"] == engine.name  # human-readable JSON: each run names its model
 
 
 def test_replay_gives_identical_tokens_including_live_changes(engine):
@@ -64,8 +65,8 @@ def test_replay_gives_identical_tokens_including_live_changes(engine):
     params = SamplingParams.make(temperature=1.3, top_p=1.0, max_new_tokens=25)
     record, result = run_once(engine, GenerationRequest(PROMPT, params), handle, on_event)
     assert len(record.live_changes) == 2
-    save_session(Session(prompt=PROMPT, runs=[record]), named_path("live"))
-    replay = load_session(named_path("live")).runs[0].replay_request()
+    SessionStore().save(Session(prompt=PROMPT, runs=[record]), "live")
+    replay = SessionStore().open("live").runs[0].replay_request()
     again = engine.generate(replay)
     assert again.responses[0].token_ids == result.responses[0].token_ids
     assert [(c.at_token, c.name) for c in again.live_changes] == [(6, "temperature"), (9, "top_k")]
@@ -76,81 +77,87 @@ def test_replay_of_unlinked_columns(engine):
     hot = SamplingParams.make(temperature=1.5, max_new_tokens=10)
     request = GenerationRequest(PROMPT, cold.replace(num_responses=2), columns=(cold, hot))
     record, result = run_once(engine, request)
-    again = engine.generate(record.replay_request())
+    SessionStore().save(Session(prompt=PROMPT, runs=[record]), "ab")
+    again = engine.generate(SessionStore().open("ab").runs[0].replay_request())
     assert [r.token_ids for r in again.responses] == [r.token_ids for r in result.responses]
 
 
-@pytest.mark.parametrize("content, expected", [
-    ('{"format": "starcoder-play-session", "schema_version": 1, "prompt": "x", "runs": [', "not valid JSON"),
-    ('{"format": "starcoder-play-session", "schema_version": 99, "runs": []}', "newer starcoder-play"),
-    ('{"name": "something else", "version": 1}', "is not a starcoder-play session"),
-    ('[1, 2, 3]', "is not a starcoder-play session"),
-    ('{"format": "starcoder-play-session", "schema_version": 1, "prompt": "x"}', "missing or has malformed"),
-])
-def test_bad_files_get_a_clear_message_naming_the_file(tmp_path, content, expected):
-    path = tmp_path / "bad.json"
-    path.write_text(content)
-    with pytest.raises(SessionError) as caught:
-        load_session(path)
-    assert expected in str(caught.value) and str(path) in str(caught.value) and "\n" not in str(caught.value)
+def test_runs_from_different_models_keep_their_own_labels():
+    store = SessionStore()
+    session = Session(prompt="x")
+    store.record_run(session, make_run(1, model="demo"))
+    store.record_run(session, make_run(2, model="bigcode/starcoder2-15b"))
+    store.save(session, "mixed")
+    runs = store.open("mixed").runs
+    assert [run.model.id for run in runs] == ["demo", "bigcode/starcoder2-15b"]
+    assert [m.id for m in session.models] == ["demo", "bigcode/starcoder2-15b"]
+    assert store.entries()[0].model == "demo, bigcode/starcoder2-15b"
 
 
-def test_listing_reports_broken_files_and_rename_delete_work():
-    save_session(Session(prompt="import os\nprint(1)\n", model={"id": "m"}), named_path("first"))
-    history = Session(prompt="SELECT 1;")
-    save_session(history, history_path(history))
-    broken = locations.sessions_dir() / "broken.json"
-    broken.write_bytes(b"\x00\xff garbage")
-    summaries, problems = list_sessions()
-    assert [(s.title, s.kind) for s in summaries] == [("first", "saved"), ("SELECT 1;", "recent")]
-    assert summaries[0].first_line == "import os" and len(problems) == 1 and "broken.json" in problems[0]
-    renamed = rename_session(named_path("first"), "second")
-    assert renamed.name == "second.json" and not named_path("first").exists()
-    assert load_session(renamed).name == "second"
-    delete_session(renamed)
-    assert not renamed.exists()
-    with pytest.raises(SessionError):
-        named_path("bad*name?")
+def test_version_1_files_written_by_the_previous_code_are_read():
+    session = load_session_file(V1_FILE)
+    assert (session.name, session.fim, session.suffix, len(session.runs)) == ("v1 session", True, "\nprint(x)\n", 2)
+    ab, fim = session.runs
+    assert ab.model == ModelRecord("bigcode/starcoder2-3b", "main", "bfloat16", "none", "cuda")  # from the session
+    assert ab.columns is not None and [c.temperature for c in ab.columns] == [0.2, 1.5]
+    assert ab.live_changes[0].name == "temperature" and ab.responses[1].token_ids[:2] == [262, 442]
+    assert fim.suffix == "\nprint(x)\n" and fim.responses[0].finish_reason == "stop_sequence"
+    assert load_session_file(V1_FILE).runs[0].id == ab.id  # a stable id: read twice, listed once
+    store = SessionStore()
+    path = store.save(session, "upgraded")  # written back in the current version, runs intact
+    assert json.loads(path.read_text())["schema_version"] == 2 and store.open("upgraded").runs == session.runs
 
 
 def test_no_access_token_is_ever_written(engine, monkeypatch):
     secret = "hf_SECRETTOKEN1234567890"
     monkeypatch.setenv("HF_TOKEN", secret)
     record, _ = run_once(engine, GenerationRequest(PROMPT, SamplingParams.make(max_new_tokens=3)))
-    path = save_session(Session(prompt=PROMPT, runs=[record], model={"id": "bigcode/starcoder2-15b"}), named_path("t"))
-    assert secret not in path.read_text()
+    store = SessionStore()
+    session = Session(prompt=PROMPT)
+    history = store.record_run(session, record)
+    path = store.save(session, "t")
+    assert secret not in path.read_text() and secret not in history.read_text()
 
 
-def test_markdown_export_has_prompt_parameters_and_fenced_responses(engine):
+def test_markdown_export_has_models_parameters_live_changes_and_fenced_responses(engine):
     params = SamplingParams.make(temperature=0.2, max_new_tokens=5, seed=1)
     record, result = run_once(engine, GenerationRequest("x = '```'\n", params))
-    markdown = export_markdown(Session(prompt="x = '```'\n", runs=[record], model={"id": "tiny"}))
+    other = make_run(4, model="bigcode/starcoder2-15b")
+    markdown = export_markdown(Session(prompt="x = '```'\n", runs=[record, other]))
     assert "`temperature=0.2`" in markdown and "````python\nx = '```'\n\n````" in markdown
     assert result.responses[0].text in markdown and "seed 1" in markdown
+    assert f"model: `{engine.name} (cpu" in markdown and "bigcode/starcoder2-15b@main (cuda, bfloat16)" in markdown
+    assert "live change: response 1 from token 2: `temperature=0.0`" in markdown
+    path = SessionStore().export(Session(prompt="x", runs=[other], name="mine"))
+    assert path == locations.data_dir() / "exports" / "mine.md" and "Run 1" in path.read_text()
 
 
 WRITER = r"""
 import sys
-from pathlib import Path
-from playground.sessions import RunRecord, Session, save_session
-path = Path(sys.argv[1])
+from playground.sessions.session import Session
+from playground.sessions.store import SessionStore
+from tests.session_records import make_run
+store, target, mode = SessionStore(), sys.argv[1], sys.argv[2]
 session = Session(prompt="def f():\n")
 for number in range(10_000):
-    session.runs.append(RunRecord("t", "p", None, {"seed": number}, None, 1,
-                                  [{"index": 0, "text": "x" * 2000, "token_ids": list(range(500)),
-                                    "finish_reason": "length", "seed": number}], [], {}))
-    save_session(session, path)
+    run = make_run(number, text="x" * 2000, tokens=500)
+    if mode == "save":
+        session.runs.append(run)
+        store.save(session, target)
+    else:
+        store.record_run(session, run)
     print(number, flush=True)
 """
 
 
-def test_killing_a_writer_at_random_points_never_leaves_a_broken_file(tmp_path):
+@pytest.mark.parametrize("mode", ["save", "record"])
+def test_killing_a_writer_at_random_points_never_leaves_a_broken_file(tmp_path, mode):
     rng = random.Random(0)
-    path = tmp_path / "session.json"
-    for _attempt in range(5):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    target = tmp_path / "session.json"
+    for _attempt in range(4 if mode == "save" else 2):
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(target), mode], stdout=subprocess.PIPE, text=True)
         finished = -1
-        deadline = time.monotonic() + rng.uniform(1.0, 2.0)
+        deadline = time.monotonic() + rng.uniform(1.0, 2.0)  # a random moment to kill at, not a wait
         while time.monotonic() < deadline:
             line = writer.stdout.readline()
             if line:
@@ -158,10 +165,28 @@ def test_killing_a_writer_at_random_points_never_leaves_a_broken_file(tmp_path):
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         finished = max(finished, *(int(line) for line in writer.stdout.read().split() or [-1]))
-        session = load_session(path)  # complete and valid JSON, whatever the moment of the kill
+        store = SessionStore()
+        if mode == "save":
+            session = load_session_file(target)  # complete and valid JSON, whatever the moment of the kill
+            target.unlink()
+        else:
+            recent = [e for e in store.entries() if e.error is None]
+            assert not [e for e in store.entries() if e.error is not None]  # no half-written run file
+            session = store.open(recent[0])
+            store.delete(recent[0])
         assert len(session.runs) >= finished + 1  # every run reported saved is there
-        assert [r.params["seed"] for r in session.runs] == list(range(len(session.runs)))
-        leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-        for leftover in leftovers:  # a kill mid-write may leave a temporary file, never the real one half-written
+        assert sorted(r.params.seed for r in session.runs) == list(range(len(session.runs)))
+        for leftover in tmp_path.rglob(".*.tmp"):  # a kill mid-write may leave a temporary, never a half file
             leftover.unlink()
-        path.unlink()
+        for leftover in locations.data_dir().rglob(".*.tmp"):
+            leftover.unlink()
+
+
+def test_bad_session_file_message_names_the_file_and_the_field(tmp_path):
+    data = json.loads(V1_FILE.read_text())
+    data["runs"][1]["responses"][0]["text"] = 3
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SessionError) as caught:
+        load_session_file(path)
+    assert str(caught.value) == f"{path}: runs[1].responses[0].text must be a string (got a number)"

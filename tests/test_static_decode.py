@@ -14,7 +14,7 @@ from playground.engine.attention import DECODE_SPLIT, decode_attention
 from playground.engine.eager import EagerDecoder
 from playground.engine.engine import Engine
 from playground.engine.handle import GenerationHandle
-from playground.engine.sampling import next_tokens
+from playground.engine.sampling.chain import next_tokens
 from playground.engine.static import RingKVCache, decode_forward, prefill_forward
 from playground.engine.static_decoder import StaticDecoder
 from playground.engine.types import GenerationRequest

@@ -11,7 +11,8 @@ from typing import Any
 
 import torch
 
-from playground.engine.sampling import PenaltyState, RowParams, host_shortcuts, next_tokens
+from playground.engine.sampling.chain import host_shortcuts, next_tokens
+from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.params import SamplingParams
 
 

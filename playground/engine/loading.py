@@ -1,35 +1,34 @@
-"""Loading a model and its tokenizer: hub id or local directory, device, dtype, bitsandbytes.
+"""Loading a model and its tokenizer, checked at every step, with progress in bytes.
 
-Every failure a user can cause or fix becomes one ``UserError`` line naming the fix.
-Weights are safetensors only and ``trust_remote_code`` is never set.
+The steps live by concern: ``placement`` (device, dtype, bitsandbytes), ``hub`` (a model id or
+directory to a directory on disk), ``checkpoint`` (what the directory holds), ``memory`` (will it
+fit). Every failure a user can cause or fix is one ``UserError`` line naming the fix; what the
+user should know but need not fix comes back as ``LoadedModel.warnings``. Weights are
+safetensors only and ``trust_remote_code`` is never set.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from playground import locations
+from playground.engine import checkpoint, memory, placement
+from playground.engine.checkpoint import ModelDir
 from playground.engine.demo import DEMO_MODEL_NAME, ensure_demo_model
 from playground.engine.fim import ENDOFTEXT
-from playground.engine.options import LoadOptions, LoadProgress
+from playground.engine.hub import resolve_model_dir
+from playground.engine.options import LoadOptions, LoadProgress, ProgressCallback
 from playground.errors import UserError
 
-HUB_FILES = ["*.json", "*.safetensors", "tokenizer*", "*.txt"]
-#: Bytes per quantized weight, scales included (nf4 with double quantization: ~0.52).
-_BYTES_PER_QUANTIZED_PARAM = {"8bit": 1.02, "4bit": 0.52}
-#: CUDA context, activations and a sliding-window KV cache.
-_WORKING_BYTES = 0.4e9
-
-
-ProgressCallback = Callable[[LoadProgress], None]
+WEIGHTS_STAGE = "loading weights"
 
 
 @dataclass
@@ -45,122 +44,81 @@ class LoadedModel:
     eos_token_id: int
     context_window: int
     is_demo: bool
+    #: One line each: what was ignored or will be slow (a front-end shows them once).
+    warnings: tuple[str, ...] = ()
 
     def describe(self) -> str:
         precision = f"{self.quantize} (bitsandbytes)" if self.quantize != "none" else self.dtype
         return f"{self.name} on {self.device.type} · {precision}"
 
 
-def load_model(options: LoadOptions, progress: ProgressCallback | None = None) -> LoadedModel:
+def load_model(options: LoadOptions, progress: ProgressCallback | None = None, *,
+               demo_dir: Path | None = None) -> LoadedModel:
+    """Load what ``options`` name. ``demo_dir`` is where the demo model is built and kept: the
+    caller's choice (the application passes its cache directory); needed only with ``options.demo``."""
     report = progress or (lambda _p: None)
+    warnings: list[str] = []
     started = time.perf_counter()
-    device = resolve_device(options.device)
-    dtype = resolve_dtype(options.dtype, device, options.quantize)
+    device = placement.resolve_device(options.device)
+    dtype = placement.resolve_dtype(options.dtype, device, options.quantize)
     if options.quantize != "none":
-        _require_bitsandbytes()
-    if options.demo:
-        report(LoadProgress("building the demo model"))
-        path, name = ensure_demo_model(locations.demo_model_dir()), DEMO_MODEL_NAME
-    else:
-        path, name = resolve_model_dir(options.model, options.revision, report), options.model
-    config = _load_config(path, name)
-    _check_memory(config, device, dtype, options.quantize, name)
-    tokenizer = load_tokenizer(path)
-    total = sum(f.stat().st_size for f in path.glob("*.safetensors"))
-    report(LoadProgress("loading weights", 0, total))
+        placement.require_bitsandbytes()
+        if notice := placement.quantize_notice(device, options.quantize):
+            warnings.append(notice)
+    model_dir = _model_dir(options, report, warnings.append, demo_dir)
+    config = checkpoint.read_config(model_dir)
+    total = checkpoint.check_weight_files(model_dir)
+    memory.check_memory(config, device, dtype, options.quantize, model_dir.name)
+    tokenizer = checkpoint.load_tokenizer(model_dir)
+    checkpoint.check_vocabulary(model_dir, tokenizer, config)
+    report(LoadProgress(WEIGHTS_STAGE, 0, total))
     with _weights_progress(report, total):
-        model = _from_pretrained(path, name, device, dtype, options.quantize)
+        model, info = _from_pretrained(model_dir, config, device, dtype, options.quantize)
+    checkpoint.check_loading_info(model_dir, info, warnings.append)
     model.eval()
     report(LoadProgress("ready", total, total))
     return LoadedModel(
-        model=model, tokenizer=tokenizer, name=name, revision=options.revision,
+        model=model, tokenizer=tokenizer, name=model_dir.name, revision=model_dir.revision,
         device=device, dtype=str(dtype).removeprefix("torch."), quantize=options.quantize,
         load_s=time.perf_counter() - started, eos_token_id=end_of_text_id(tokenizer),
-        context_window=int(config.max_position_embeddings), is_demo=options.demo,
+        context_window=int(config.max_position_embeddings), is_demo=options.demo, warnings=tuple(warnings),
     )
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but no CUDA GPU is visible: "
-                        "use --device cpu, or --demo to try the app without a GPU", 1)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+def _model_dir(options: LoadOptions, report: ProgressCallback, warn: checkpoint.Warn,
+               demo_dir: Path | None) -> ModelDir:
+    if not options.demo:
+        return resolve_model_dir(options.model, options.revision, report, warn)
+    if demo_dir is None:
+        raise ValueError("load_model(demo=True) needs demo_dir: where the demo model is kept")
+    if options.revision is not None:
+        warn(f"--revision {options.revision} is ignored: the demo model is built locally")
+    report(LoadProgress("building the demo model"))
+    return ModelDir(ensure_demo_model(demo_dir), DEMO_MODEL_NAME,
+                    refetch=f"delete {demo_dir} and it is built again")
 
 
-def resolve_dtype(dtype: str, device: torch.device, quantize: str) -> torch.dtype:
-    if dtype == "auto":
-        if quantize != "none" or device.type == "cuda":
-            return torch.bfloat16
-        return torch.float32
-    return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
+def _from_pretrained(model_dir: ModelDir, config: Any, device: torch.device, dtype: torch.dtype,
+                     quantize: str) -> tuple[Any, dict[str, Any]]:
+    """The model and transformers' account of its weights. A mis-shaped weight is reported in
+    that account (``ignore_mismatched_sizes``) rather than raised, so it is named in one line."""
+    from safetensors import SafetensorError
+    from transformers import AutoModelForCausalLM
 
-
-def resolve_model_dir(model: str, revision: str | None, report: ProgressCallback) -> Path:
-    """A local directory as is; a hub id through the hub cache (downloading what is missing)."""
-    local = Path(model).expanduser()
-    if local.is_dir():
-        return local
-    if local.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1:
-        raise UserError(f"model not found: {model} is not a directory in transformers format; "
-                        "pass a local model directory or a hub id like bigcode/starcoder2-15b", 1)
-    return _download(model, revision, report)
-
-
-def _download(repo_id: str, revision: str | None, report: ProgressCallback) -> Path:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import (
-        GatedRepoError,
-        HFValidationError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    report(LoadProgress(f"fetching {repo_id}"))
     try:
-        path = snapshot_download(repo_id, revision=revision, allow_patterns=HUB_FILES,
-                                 tqdm_class=_progress_tqdm(report, f"downloading {repo_id}"))
-    except GatedRepoError:
-        raise UserError(f"{repo_id} is gated: accept its license on https://huggingface.co/{repo_id}, "
-                        "then run `hf auth login`", 1) from None
-    except RevisionNotFoundError:
-        raise UserError(f"revision {revision!r} not found for {repo_id}: check --revision", 1) from None
-    except RepositoryNotFoundError:
-        raise UserError(f"model not found on the Hugging Face Hub: {repo_id} (check the name, "
-                        "run `hf auth login` if it is private, or pass a local directory)", 1) from None
-    except HFValidationError:
-        raise UserError(f"model not found: {repo_id!r} is neither a local directory "
-                        "nor a valid hub id", 1) from None
-    except (LocalEntryNotFoundError, ConnectionError, OSError):
-        raise UserError(f"cannot reach the Hugging Face Hub and {repo_id} is not in the local cache: "
-                        "connect once to download it, or pass a local directory with --model", 1) from None
-    return Path(path)
-
-
-def _load_config(path: Path, name: str) -> Any:
-    from transformers import AutoConfig
-
-    if not (path / "config.json").is_file():
-        raise UserError(f"model not found: {path} has no config.json (not a transformers model directory)", 1)
-    if not any(path.glob("*.safetensors")):
-        raise UserError(f"{name} has no safetensors weights; starcoder-play loads only safetensors "
-                        "(convert the checkpoint with transformers' save_pretrained)", 1)
-    try:
-        return AutoConfig.from_pretrained(path, trust_remote_code=False)
-    except (ValueError, OSError) as error:
-        raise UserError(f"cannot read {path / 'config.json'}: {_first_line(error)}", 1) from None
-
-
-def load_tokenizer(path: Path) -> Any:
-    # PreTrainedTokenizerFast keeps tokenizer.json's pipeline exactly (StarCoder2's hub config
-    # names GPT2Tokenizer, which in transformers 5 rebuilds the pre-tokenizer without Digits).
-    from transformers import PreTrainedTokenizerFast
-
-    if not (path / "tokenizer.json").is_file():
-        raise UserError(f"{path} has no tokenizer.json: copy the model's tokenizer files next to its weights", 1)
-    return PreTrainedTokenizerFast.from_pretrained(path)
+        # With output_loading_info, from_pretrained returns (model, info); its stubs say model only.
+        loaded: Any = AutoModelForCausalLM.from_pretrained(
+            model_dir.path, config=config, use_safetensors=True, trust_remote_code=False,
+            output_loading_info=True, ignore_mismatched_sizes=True,
+            **placement.placement_kwargs(device, dtype, quantize))
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        raise memory.out_of_memory(config, dtype, quantize, model_dir.name, None) from None
+    except (SafetensorError, OSError) as error:
+        raise UserError(f"{model_dir.path}: the weights could not be read ({checkpoint.first_line(error)}): "
+                        f"{model_dir.refetch}", 1) from None
+    model, info = loaded
+    return model, info
 
 
 def end_of_text_id(tokenizer: Any) -> int:
@@ -173,121 +131,58 @@ def end_of_text_id(tokenizer: Any) -> int:
     return int(token_id)
 
 
-def estimate_bytes(config: Any, dtype: torch.dtype, quantize: str) -> int:
-    """Weights plus a little working memory. bitsandbytes quantizes the linear layers only:
-    the embeddings and the LM head stay in 16 bits."""
-    hidden, layers = config.hidden_size, config.num_hidden_layers
-    kv = hidden // config.num_attention_heads * config.num_key_value_heads
-    linear = layers * (2 * hidden * hidden + 2 * hidden * kv + 2 * hidden * config.intermediate_size)
-    embeddings = 2 * config.vocab_size * hidden
-    if quantize == "none":
-        weights = (linear + embeddings) * torch.finfo(dtype).bits // 8
-    else:
-        weights = linear * _BYTES_PER_QUANTIZED_PARAM[quantize] + embeddings * 2
-    return int(weights + _WORKING_BYTES)
+class _CountingBar:
+    """Stands in for transformers' "Loading weights" bar: iterates as it would, and reports
+    each tensor done as its share of the checkpoint's bytes."""
 
+    def __init__(self, bar: Any, items: list[Any], report: ProgressCallback, total_bytes: int) -> None:
+        self._bar, self._items, self._report, self._total = bar, items, report, total_bytes
 
-def _check_memory(config: Any, device: torch.device, dtype: torch.dtype, quantize: str, name: str) -> None:
-    if device.type != "cuda":
-        return
-    free, _total = torch.cuda.mem_get_info(device)
-    need = estimate_bytes(config, dtype, quantize)
-    if need > free:
-        raise _out_of_memory(config, dtype, quantize, name, free)
+    def __iter__(self) -> Iterator[Any]:
+        for index, item in enumerate(self._items, 1):
+            yield item
+            self._report(LoadProgress(WEIGHTS_STAGE, self._total * index // len(self._items), self._total))
 
+    def __enter__(self) -> _CountingBar:
+        return self
 
-def _out_of_memory(config: Any, dtype: torch.dtype, quantize: str, name: str, free: int | None) -> UserError:
-    need = estimate_bytes(config, dtype, quantize) / 1e9
-    four_bit = estimate_bytes(config, dtype, "4bit") / 1e9
-    have = f", the GPU has {free / 1e9:.1f} GB free" if free is not None else ""
-    hint = (f"; try --quantize 4bit (about {four_bit:.1f} GB)" if quantize != "4bit"
-            else "; free GPU memory or use a smaller model")
-    precision = quantize if quantize != "none" else str(dtype).removeprefix("torch.")
-    return UserError(f"not enough GPU memory: {name} needs about {need:.1f} GB in {precision}{have}{hint}", 1)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-
-def _from_pretrained(path: Path, name: str, device: torch.device, dtype: torch.dtype, quantize: str) -> Any:
-    from transformers import AutoModelForCausalLM
-
-    kwargs: dict[str, Any] = dict(dtype=dtype, use_safetensors=True, trust_remote_code=False)
-    if quantize != "none":
-        kwargs["quantization_config"] = bitsandbytes_config(quantize)
-    if device.type == "cuda" or quantize != "none":
-        # Straight onto the device: no second copy of the weights in host memory.
-        kwargs["device_map"] = {"": device.index or 0} if device.type == "cuda" else {"": "cpu"}
-    try:
-        return AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    except torch.cuda.OutOfMemoryError:
-        torch.cuda.empty_cache()
-        raise _out_of_memory(_load_config(path, name), dtype, quantize, name, None) from None
-
-
-def bitsandbytes_config(quantize: str) -> Any:
-    from transformers import BitsAndBytesConfig
-
-    if quantize == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True)
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                              bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
-
-
-def _require_bitsandbytes() -> None:
-    for package in ("bitsandbytes", "accelerate"):
-        try:
-            __import__(package)
-        except ImportError:
-            raise UserError(f"--quantize needs the {package} package: pip install {package}", 1) from None
-
-
-def _progress_tqdm(report: ProgressCallback, stage: str) -> type:
-    from tqdm.auto import tqdm
-
-    class ReportingTqdm(tqdm):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["disable"] = True
-            super().__init__(*args, **kwargs)
-
-        def update(self, n: float | None = 1) -> bool | None:
-            result: bool | None = super().update(n)
-            report(LoadProgress(stage, int(self.n), int(self.total) if self.total else None))
-            return result
-
-    return ReportingTqdm
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bar, name)
 
 
 @contextlib.contextmanager
 def _weights_progress(report: ProgressCallback, total_bytes: int) -> Iterator[None]:
-    """Report weight loading as bytes: transformers' own loading bar counts tensors, which we
-    scale by the checkpoint size. Without that hook (another transformers) we report start and end."""
-    try:
-        import transformers.core_model_loading as loading_module
-    except ImportError:
-        yield
-        return
-    original = getattr(loading_module, "tqdm", None)
-    if original is None:
+    """Report weight loading in bytes through ``transformers.utils.logging.set_tqdm_hook`` (public,
+    process-wide, restored after): transformers' bar counts tensors, scaled here by the checkpoint's
+    size. Without the hook (another transformers) only the start and the end are reported;
+    tests/test_loading.py fails if the hook stops being called."""
+    from transformers.utils import logging as transformers_logging
+
+    set_hook = getattr(transformers_logging, "set_tqdm_hook", None)
+    if set_hook is None:
         yield
         return
 
-    def counting(iterable: Any = None, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        items = list(iterable or [])
-        for index, item in enumerate(items, 1):
-            yield item
-            report(LoadProgress("loading weights", total_bytes * index // max(len(items), 1), total_bytes))
+    def hook(factory: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        iterable = args[0] if args else kwargs.get("iterable")
+        bar = factory(*args, **{**kwargs, "disable": True})
+        if iterable is None or not hasattr(iterable, "__len__") or not len(iterable):
+            return bar
+        return _CountingBar(bar, list(iterable), report, total_bytes)
 
-    setattr(loading_module, "tqdm", counting)  # noqa: B010 - a patch of a transformers internal, on purpose
+    previous = set_hook(hook)
     try:
         yield
     finally:
-        setattr(loading_module, "tqdm", original)  # noqa: B010
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+        set_hook(previous)
 
 
 def quiet_transformers() -> None:
-    """Our own status lines replace transformers' warnings and progress bars on the terminal."""
+    """Our own status lines replace the libraries' warnings and progress bars on the terminal
+    (bitsandbytes warns once per matrix product when 8-bit inputs are cast from bfloat16)."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 DEFAULT_MODEL = "bigcode/starcoder2-15b"
 Device = Literal["auto", "cuda", "cpu"]
@@ -34,3 +35,7 @@ class LoadProgress:
     stage: str
     done: int | None = None
     total: int | None = None
+
+
+#: Called with each loading stage, from the loading thread.
+ProgressCallback: TypeAlias = Callable[[LoadProgress], None]

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from playground.engine.compiling import compile_step
-from playground.engine.sampling import PenaltyState, RowParams, next_tokens
+from playground.engine.sampling.chain import next_tokens
+from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.static import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
 from playground.params import SamplingParams
 

@@ -6,8 +6,9 @@
 - ``running``: one generation, run in a thread, cancelled and steered (live changes).
 - ``describe``: the one-line texts every front-end shows: the status line, errors, presets.
 - ``prompts``: the fill-in-the-middle marker and the highlighting languages.
-- ``parameters``: presets applied to the parameters, parameters read back from a session.
-- ``keeper``: the open session: runs recorded and autosaved, saved, reopened, replayed, exported.
+- ``parameters``: presets applied to the parameters.
+- ``keeper``: the open session: runs recorded and autosaved, saved, reopened, replayed, exported,
+  through the data layer's ``sessions.SessionStore``.
 
 Data flows one way: a front-end turns input into ``SamplingParams`` and a ``GenerationRequest``;
 ``running`` hands it to the engine; the engine's events and result come back to the front-end,

@@ -5,6 +5,7 @@ Written once here so the playground, the REPL and ``generate`` say the same thin
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,19 +31,47 @@ def streaming_line(generated: int, first_token_s: float | None, rate: float) -> 
     return f"{ttft}{rate:.1f} tok/s · {generated} tokens"
 
 
+#: The fix for the file-system failures a user meets (a read-only folder, a full disk, /proc).
+_OS_FIXES = {
+    errno.ENOSPC: "free some disk space and try again",
+    errno.EDQUOT: "free some disk space and try again",
+    errno.EACCES: "check the permissions, or choose another place",
+    errno.EPERM: "check the permissions, or choose another place",
+    errno.EROFS: "the file system is read-only: choose another place",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "check the path: a part of it is a file, not a folder",
+    errno.EISDIR: "that is a folder: give a file name",
+}
+
+
 def error_line(error: BaseException) -> str:
     """The one line an error is shown as: a ``UserError`` names the problem and the fix itself;
-    anything else is a bug, shown by its type and first line, never as a traceback."""
+    a file-system failure (``OSError``) names the file, the reason and the fix; anything else
+    is a bug, shown by its type and first line, never as a traceback."""
     if isinstance(error, UserError):
         return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return os_error_line(error)
     text = str(error).strip()
     return f"internal error: {type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def os_error_line(error: OSError) -> str:
+    """``PATH: reason (fix)`` for a failed read or write; the caller keeps running, nothing lost."""
+    where = f"{error.filename}: " if error.filename is not None else ""
+    fix = _OS_FIXES.get(error.errno or 0)
+    return f"{where}{error.strerror}" + (f" ({fix})" if fix else "")
+
+
+def is_user_facing(error: BaseException) -> bool:
+    """A problem the user can fix (bad input or the environment), not a bug."""
+    return isinstance(error, UserError) or (isinstance(error, OSError) and bool(error.strerror))
 
 
 def error_message(error: BaseException) -> str:
     """``error_line`` for a terminal: a user's error reads ``error: …``."""
     line = error_line(error)
-    return f"error: {line}" if isinstance(error, UserError) else line
+    return f"error: {line}" if is_user_facing(error) else line
 
 
 def format_value(spec: ParamSpec, value: float | int | None) -> str:

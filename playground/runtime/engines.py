@@ -45,6 +45,11 @@ class LoadedInfo(Protocol):
     @property
     def is_demo(self) -> bool: ...
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One line each, shown once after loading: what was ignored, what will be slow."""
+        ...
+
     def describe(self) -> str: ...
 
 

@@ -1,112 +1,93 @@
 """The session a front-end has open: every run recorded and autosaved, saved under a name,
-reopened, replayed and exported. The front-ends record, save and open sessions only here
-(the playground's sessions screen browses, renames and deletes files through ``sessions``)."""
+reopened, replayed and exported. The front-ends record, save and open sessions only here; this
+is a thin layer over ``sessions.SessionStore`` (the one reader and writer of session files),
+adding what every front-end does the same way: the editor's text split at its ``<FILL>``, the
+run's model read off the engine, and an autosave failure turned into a warning to show.
+(The playground's sessions screen lists, renames and deletes entries through ``keeper.store``.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from playground import locations
-from playground.atomic import write_text_atomically
 from playground.engine.types import GenerationResult
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.runtime.engines import PlaygroundEngine
-from playground.runtime.parameters import params_from_record
 from playground.runtime.prompts import split_at_marker
 from playground.runtime.running import Generation
-from playground.sessions import (
-    RunRecord,
-    Session,
-    export_markdown,
-    history_path,
-    load_session,
-    named_path,
-    save_session,
-)
-
-
-def model_record(engine: PlaygroundEngine) -> dict[str, Any]:
-    """The model a run came from, as a session stores it."""
-    loaded = engine.loaded
-    return {"id": loaded.name, "revision": loaded.revision, "quantize": loaded.quantize, "dtype": loaded.dtype,
-            "device": loaded.device.type}
+from playground.sessions.records import ModelRecord, RunRecord
+from playground.sessions.session import Session
+from playground.sessions.store import SessionEntry, SessionStore
 
 
 class SessionKeeper:
-    """Holds the open session and where it lives (``path``: None while it is only in the
-    history). Writes are atomic, so a crash loses at most the run still streaming."""
+    """Holds the open session and the store it lives in. ``path`` is where it is saved (None
+    while it is only in the history). Every write is atomic and the session changes in memory
+    first, so a failed write loses nothing and a crash loses at most the run still streaming."""
 
-    def __init__(self, session: Session | None = None) -> None:
+    def __init__(self, session: Session | None = None, store: SessionStore | None = None) -> None:
+        self.store = store or SessionStore()
         self.session = session or Session()
-        self.path: Path | None = None
+
+    @property
+    def path(self) -> Path | None:
+        return self.session.saved_path
 
     @property
     def params(self) -> SamplingParams:
         """The parameters the session was left with."""
-        return params_from_record(self.session.params)
+        return self.session.params
 
     @property
     def last_run(self) -> RunRecord | None:
         return self.session.runs[-1] if self.session.runs else None
 
-    def record(self, generation: Generation, result: GenerationResult, params: SamplingParams) -> str | None:
-        """Add a finished run and autosave the history; the warning to show if it could not be written."""
+    def record(self, generation: Generation, result: GenerationResult, params: SamplingParams,
+               replay_of: RunRecord | None = None) -> str | None:
+        """Add a finished run (a replay too: it is a run) and autosave it to the history, with
+        the model it came from; the warning to show if it could not be written (the run is
+        kept in memory and goes into the next save)."""
         request = generation.request
         session = self.session
-        session.runs.append(RunRecord.from_result(request, result, generation.started_at))
         session.prompt, session.suffix, session.fim = request.prompt, request.suffix, request.is_fim
-        session.params = params.to_dict()
-        session.model = model_record(generation.engine)
+        session.params = params
+        run = RunRecord.from_result(request, result, generation.started_at, ModelRecord.from_engine(generation.engine),
+                                    replay_of=replay_of.id if replay_of is not None else None)
         try:
-            save_session(session, history_path(session))
-        except OSError as error:
-            return f"could not autosave the session history: {error}"
+            self.store.record_run(session, run)
+        except UserError as error:
+            return f"could not autosave the run (it is kept in memory): {error}"
         return None
 
-    def save_as(self, name: str, params: SamplingParams, text: str | None = None) -> Path:
-        """Save under a name (into the sessions folder) or at a path ending in ``.json``."""
-        path = named_path(name)
-        self.session.name = path.stem
-        return self.save(params, text, path)
-
-    def save(self, params: SamplingParams, text: str | None = None, path: Path | None = None) -> Path:
-        """Save to ``path`` (by default where it was saved or opened from), with the editor's
-        ``text`` as the prompt when given: a ``<FILL>`` in it makes a prefix and a suffix."""
-        path = path or self.path
-        if path is None:
-            raise UserError("this session has no file yet: save it under a name")
+    def save(self, params: SamplingParams, text: str | None = None, name: str | None = None, *,
+             overwrite: bool = False) -> Path:
+        """Save where the session lives now (``name`` None) or under a name (into the sessions
+        folder) or at a path ending in ``.json``, with the editor's ``text`` as the prompt when
+        given: a ``<FILL>`` in it makes a prefix and a suffix. Raises the store's ``UserError``s:
+        ``NameNeeded`` (no file yet: ask for a name), ``NameTaken`` (another session has that
+        name: ask, then pass ``overwrite``), ``BadName``, ``WriteFailed``."""
         if text is not None:
             prompt, suffix = split_at_marker(text) or (text, None)
             self.session.prompt, self.session.suffix, self.session.fim = prompt, suffix, suffix is not None
-        self.session.params = params.to_dict()
-        try:
-            save_session(self.session, path)
-        except OSError as error:
-            raise UserError(f"could not save {path}: {error}", 1) from None
-        self.path = path
-        return path
+        self.session.params = params
+        return self.store.save(self.session, name, overwrite=overwrite)
 
-    def open(self, path: Path) -> Session:
-        """Open a session file (a ``UserError`` naming the file when it cannot be used)."""
-        self.session = load_session(path)
-        self.path = None if path.parent == locations.history_dir() else path
+    def save_as(self, name: str, params: SamplingParams, text: str | None = None, *, overwrite: bool = False) -> Path:
+        """``save`` under ``name`` (a name, or a path ending in ``.json``)."""
+        return self.save(params, text, name, overwrite=overwrite)
+
+    def open(self, target: str | Path | SessionEntry) -> Session:
+        """Open a session by browser entry, name or path, with every run of it the history holds
+        (a ``UserError`` naming the file when it cannot be used; the open session stays)."""
+        self.session = self.store.open(target)
         return self.session
 
-    def model_warning(self, engine: PlaygroundEngine) -> str | None:
-        """Why a replay on ``engine`` may give other tokens: the session was recorded on another model."""
-        recorded = self.session.model.get("id")
-        if recorded and recorded != engine.loaded.name:
-            return f"This run was recorded with {recorded}; another model gives other tokens."
+    def model_warning(self, engine: PlaygroundEngine, run: RunRecord) -> str | None:
+        """Why replaying ``run`` on ``engine`` may give other tokens: it was recorded on another model."""
+        if run.model.id != ModelRecord.from_engine(engine).id:
+            return f"This run was recorded with {run.model.id}; another model gives other tokens."
         return None
 
     def export_markdown(self) -> Path:
         """Write the session as Markdown into the exports folder."""
-        stem = self.path.stem if self.path is not None else history_path(self.session).stem
-        path = locations.data_dir() / "exports" / f"{stem}.md"
-        try:
-            write_text_atomically(path, export_markdown(self.session))
-        except OSError as error:
-            raise UserError(f"could not write {path}: {error}", 1) from None
-        return path
+        return self.store.export(self.session)

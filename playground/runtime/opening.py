@@ -6,9 +6,12 @@ the playground draws its first frame before they load.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from playground.engine.options import LoadOptions, LoadProgress
+from playground import locations
+from playground.engine.options import DEFAULT_MODEL, LoadOptions, LoadProgress
 from playground.runtime.engines import PlaygroundEngine, ProgressCallback
 
 if TYPE_CHECKING:
@@ -25,9 +28,13 @@ def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bo
     from playground.engine.loading import load_model, quiet_transformers
 
     quiet_transformers()
+    if options.quantize != "none":
+        # bitsandbytes logs a warning per layer and step on CPU (one MatMul8bitLt line per
+        # matmul): ``engine_notes`` says it once instead.
+        logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     from playground.engine.engine import Engine
 
-    engine = Engine(load_model(options, progress), decode=options.decode)
+    engine = Engine(load_model(options, progress, demo_dir=locations.demo_model_dir()), decode=options.decode)
     if warm_up and engine.will_compile(1):
         progress(LoadProgress(COMPILING_STAGE))
         engine.warm_up()
@@ -43,3 +50,23 @@ def describe_engine(engine: PlaygroundEngine) -> str:
 
         text += f" · {torch.cuda.memory_allocated() / 1e9:.1f} GB GPU memory"
     return text + f" · loaded in {loaded.load_s:.1f} s"
+
+
+def option_notes(options: LoadOptions) -> list[str]:
+    """Options that will not do what they say, one line each, said before loading."""
+    notes = []
+    if options.demo and options.model != DEFAULT_MODEL:
+        notes.append(f"--demo uses the built-in demo model: --model {options.model} is ignored")
+    if options.revision and not options.demo and Path(options.model).expanduser().is_dir():
+        notes.append(f"--revision {options.revision} applies to hub models: the local directory "
+                     f"{options.model} is used as it is")
+    return notes
+
+
+def engine_notes(engine: PlaygroundEngine) -> list[str]:
+    """What to know about the model as loaded, one line each."""
+    loaded = engine.loaded
+    if loaded.quantize != "none" and loaded.device.type == "cpu":
+        return [f"--quantize {loaded.quantize} on CPU: bitsandbytes is built for CUDA GPUs and runs slowly "
+                "here (its repeated warnings are hidden); on CPU the model runs unquantized with --quantize none"]
+    return []

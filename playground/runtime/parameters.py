@@ -1,9 +1,6 @@
-"""Parameters changed as a whole: a preset applied, the parameters a session stored."""
+"""Parameters changed as a whole: a preset applied."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from playground.params import SamplingParams
 from playground.presets import Preset
@@ -14,7 +11,3 @@ def apply_preset(preset: Preset, current: SamplingParams) -> SamplingParams:
     came before; the seed and the number of responses stay unless the preset sets them."""
     return preset.apply(SamplingParams(seed=current.seed, num_responses=current.num_responses))
 
-
-def params_from_record(record: Mapping[str, Any]) -> SamplingParams:
-    """Parameters as a session stores them (the unlinked columns' own under ``columns``)."""
-    return SamplingParams.make({name: value for name, value in record.items() if name != "columns"})

@@ -13,7 +13,7 @@ from playground.engine.handle import GenerationHandle
 from playground.engine.types import EventSink, GenerationRequest, GenerationResult
 from playground.params import LIVE_PARAMETERS
 from playground.runtime.engines import PlaygroundEngine
-from playground.sessions import now_iso
+from playground.sessions.records import now_iso
 
 
 def is_live(name: str) -> bool:

@@ -2,9 +2,8 @@
 
 Data flows one way. The panel, the editor and the response pane show ``state`` (bound to it)
 and post intents; the app applies each to ``state`` and to the running generation, through its
-handle. Only the app writes ``state`` (with the plain controllers it delegates to: generation,
-sessions, themes); no widget does. Workers load the model and generate in threads; what they
-produce comes back as past-tense messages, and their errors reach one handler.
+handle. Only the app (and the plain controllers it delegates to) writes ``state``; no widget does.
+Workers load the model and generate in threads; their results come back as past-tense messages.
 """
 
 from __future__ import annotations
@@ -16,30 +15,34 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState
 
 from playground.config import AppConfig, load_config
 from playground.engine.options import LoadOptions, LoadProgress
-from playground.errors import UserError
 from playground.params import SamplingParams
-from playground.presets import available_presets, find_preset, save_user_preset
-from playground.runtime.describe import error_line, preset_summary
+from playground.presets import available_presets
+from playground.runtime.describe import error_line
 from playground.runtime.engines import EngineLoader, PlaygroundEngine
 from playground.runtime.keeper import SessionKeeper
-from playground.runtime.opening import describe_engine, open_engine
-from playground.runtime.parameters import apply_preset
+from playground.runtime.opening import describe_engine, engine_notes, open_engine, option_notes
 from playground.runtime.prompts import FILL_MARKER
 from playground.runtime.running import Generation
-from playground.sessions import Session
+from playground.sessions.session import Session
 from playground.tui.generation_control import GenerationControl
+from playground.tui.keymap import binding_ids, checked_keymap
 from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
-from playground.tui.palette import PaletteCommand, PlaygroundCommands, playground_commands
+from playground.tui.palette import PaletteCommand, PlaygroundCommands, ThemeCommands, playground_commands
+from playground.tui.preset_control import PresetControl
+from playground.tui.safe_text import printable
 from playground.tui.screens.help import HelpScreen
-from playground.tui.screens.name_prompt import NamePrompt
 from playground.tui.session_control import SessionControl
+from playground.tui.signals import exit_on_signals
 from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
 from playground.tui.theme_control import ThemeControl
@@ -79,17 +82,19 @@ class PlaygroundApp(App[None]):
         super().__init__()
         self.options = options
         self.set_reactive(PlaygroundApp.state, PlaygroundState.starting(params or SamplingParams()))
-        self.keeper = SessionKeeper(Session(prompt=prompt, params=self.state.params.to_dict()))
+        self.keeper = SessionKeeper(Session(prompt=prompt, params=self.state.params))
         self.loader = loader
         self.config = config or load_config()
         self.engine: PlaygroundEngine | None = None
         self.generation = GenerationControl(self)
         self.sessions = SessionControl(self)
         self.themes = ThemeControl(self)
+        self.presets = PresetControl(self)
         self._session_to_open = session
         self._initial_prompt = prompt
-        if self.config.keymap:
-            self.set_keymap(self.config.keymap)
+        self.crash: Exception | None = None  # re-raised by run_playground once the terminal is restored
+        keymap, self.start_problems = checked_keymap(self.config.keymap, binding_ids([DOMNode]))
+        self.set_keymap(keymap)
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -105,9 +110,10 @@ class PlaygroundApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        exit_on_signals(self)
         self.themes.start()
         self.query_one(PromptEditor).focus()
-        for problem in self.themes.problems + ([self.config.problem] if self.config.problem else []):
+        for problem in self.themes.problems + self.config.problems + self.start_problems + option_notes(self.options):
             self.notify(problem, severity="warning", timeout=8)
         if self._session_to_open is not None:
             self.sessions.open(self._session_to_open)
@@ -130,7 +136,11 @@ class PlaygroundApp(App[None]):
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.engine = message.engine
         self.query_one(StatusBar).show_model(message.description)
+        for note in engine_notes(message.engine):
+            self.notify(note, severity="warning", timeout=8)
         self.query_one(PromptEditor).count_tokens_with(message.engine.count_tokens, message.engine.context_window)
+        for warning in message.engine.loaded.warnings:
+            self.notify(warning, title="Model loaded", severity="warning", timeout=10, markup=False)
 
     @on(Button.Pressed, "#load-demo")
     def action_load_demo(self) -> None:
@@ -227,27 +237,10 @@ class PlaygroundApp(App[None]):
         self.state = self.state.with_value("seed", self.state.last_seed)
 
     def action_apply_preset(self, name: str) -> None:
-        """Apply a preset to the column being edited."""
-        try:
-            preset = find_preset(name)
-        except UserError as error:  # deleted or broken since it was listed
-            self.notify(str(error), severity="error")
-            return
-        self.state = self.state.with_params(apply_preset(preset, self.state.edited))
-        self.notify(f"Preset {preset.name}: {preset_summary(preset)}")
+        self.presets.apply(name)
 
     def action_save_preset(self) -> None:
-        def save(name: str | None) -> None:
-            if not name:
-                return
-            try:
-                path = save_user_preset(name, self.state.params)
-            except UserError as error:
-                self.notify(str(error), severity="error")
-                return
-            self.notify(f"Saved preset {name} ({path})")
-
-        self.push_screen(NamePrompt("Save the current parameters as preset:"), save)
+        self.presets.save()
 
     # ---------------------------------------------------------------- sessions, help, palette
     def action_save_session(self) -> None:
@@ -275,14 +268,33 @@ class PlaygroundApp(App[None]):
     def action_use_theme(self, name: str) -> None:
         self.theme = name
 
+    def search_themes(self) -> None:
+        """Textual's theme picker, with theme names (from files) shown as text."""
+        self.push_screen(CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…"))
+
+    def action_help_quit(self) -> None:
+        # Textual's own says this with markup, and every notification here is plain text.
+        keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]
+        if keys:
+            self.notify(f"Press {keys[0]} to quit the app", title="Do you want to quit?")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual exits (restoring the terminal), then would print a traceback with locals; the
+        # CLI's rule is one line (STARCODER_PLAY_DEBUG=1 for the traceback): run_playground re-raises.
+        self.crash = self.crash or error
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification shows its text as written: messages carry names, paths and values
+        that users typed or files held, so none is read as markup (widgets' ``notify`` ask for
+        markup by default; they get text too)."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout, markup=False)
+
 
 def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None, *,
                loader: EngineLoader = open_engine, config: AppConfig | None = None,
                prompt: str = "") -> PlaygroundApp:
     """The one factory: the CLI and the snapshot tests build the app the same way."""
     return PlaygroundApp(options, params, session=session, loader=loader, config=config, prompt=prompt)
-
-
-def run_playground(options: LoadOptions, params: SamplingParams, session: Path | None = None) -> int:
-    create_app(options, params, session).run()
-    return 0

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from playground.engine.types import GenerationRequest, GenerationResult
 from playground.runtime.describe import replay_verdict, status_line
 from playground.runtime.running import Generation
-from playground.sessions import RunRecord
+from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
 from playground.tui.widgets.prompt_editor import PromptEditor
@@ -46,21 +46,21 @@ class GenerationControl:
             self.app.query_one(StatusBar).show_run(self.run.describe())
 
     def finished(self, result: GenerationResult) -> None:
-        """Show the figures, record the run (or check a replay against the saved one)."""
+        """Record the run (a replay too, checked against the saved one), then show the figures:
+        autosaved first, so a run whose status was shown is on disk."""
         app, run = self.app, self.run
         app.generating = False
         if run is None:
             return
         run.result = result
+        problem = app.keeper.record(run.generation, result, app.state.params, replay_of=run.replaying)
+        if problem is not None:
+            app.notify(problem, severity="error")
         summary = status_line(result)
         if run.replaying is not None:
-            verdict = replay_verdict([r["token_ids"] for r in run.replaying.responses], result)
+            verdict = replay_verdict([r.token_ids for r in run.replaying.responses], result)
             summary = f"{verdict} · {summary}"
             app.notify(verdict, title="Replay")
-        else:
-            problem = app.keeper.record(run.generation, result, app.state.params)
-            if problem is not None:
-                app.notify(problem, severity="error")
         app.query_one(StatusBar).show_run(summary)
         app.state = app.state.replace(last_seed=result.seed)
         app.query_one(ResponsesPane).finish(run)

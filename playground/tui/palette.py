@@ -12,10 +12,12 @@ from functools import partial
 from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.theme import ThemeProvider
 
 from playground.presets import Preset
 from playground.runtime.describe import preset_summary
 from playground.runtime.prompts import FILL_MARKER
+from playground.tui.safe_text import highlighted, markup_literal, plain
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,31 @@ class PlaygroundCommands(Provider):
         app = self.app
         self._commands = tuple(app.palette_commands()) if isinstance(app, PaletteSource) else ()
 
+    # Titles and help hold preset and theme names and descriptions from files: shown as text.
     async def discover(self) -> Hits:
         for command in self._commands:
-            yield DiscoveryHit(command.title, partial(self.app.run_action, command.action), help=command.help)
+            yield DiscoveryHit(plain(command.title), partial(self.app.run_action, command.action),
+                               text=command.title, help=markup_literal(command.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self._commands:
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), partial(self.app.run_action, command.action),
-                          text=command.title, help=command.help)
+                yield Hit(score, highlighted(matcher, command.title), partial(self.app.run_action, command.action),
+                          text=command.title, help=markup_literal(command.help))
+
+
+class ThemeCommands(ThemeProvider):
+    """Textual's theme picker, with each theme's name (from its file) shown as text."""
+
+    async def discover(self) -> Hits:
+        for name, callback in self.commands:
+            yield DiscoveryHit(plain(name), callback, text=name)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback in self.commands:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, highlighted(matcher, name), callback, text=name)

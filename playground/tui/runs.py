@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from playground.engine.types import GenerationRequest, GenerationResult
 from playground.runtime.describe import streaming_line
 from playground.runtime.running import Generation
-from playground.sessions import RunRecord
+from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
 
 

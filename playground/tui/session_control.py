@@ -3,60 +3,75 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playground.errors import UserError
 from playground.runtime.prompts import join_at_marker
-from playground.sessions import first_line
-from playground.tui.screens.name_prompt import NamePrompt
+from playground.sessions.session import first_line
+from playground.sessions.store import NameNeeded, NameTaken, SessionEntry
+from playground.tui.screens.name_prompt import Confirm, NamePrompt
 from playground.tui.screens.sessions import SessionsScreen
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.responses import ResponsesPane
+from playground.user_files import shown
 
 if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
 
 class SessionControl:
-    """Between the session keeper (``app.keeper``) and the screen: names asked for, files
-    opened into the editor, the panel and the response columns, problems as notifications."""
+    """Between the session keeper (``app.keeper``) and the screen: names asked for, an overwrite
+    confirmed, files opened into the editor, the panel and the response columns, problems as
+    notifications (one line each; nothing in memory is lost when a write fails)."""
 
     def __init__(self, app: PlaygroundApp) -> None:
         self.app = app
 
     def save(self) -> None:
-        """Save where the session was saved or opened from; the first time, ask for a name."""
-        keeper = self.app.keeper
-        if keeper.path is not None:
-            self._save(lambda text: keeper.save(self.app.state.params, text))
-            return
-        default = re.sub(r"[^\w .+-]", "", first_line(keeper.session.prompt))[:40].strip() or "session"
+        """Save where the session lives; the first time (or once its file is gone), ask for a name."""
+        if self.app.keeper.path is None:
+            self.ask_name()
+        else:
+            self._save(None)
+
+    def ask_name(self) -> None:
+        default = re.sub(r"[^\w .+-]", "", first_line(self.app.keeper.session.prompt))[:40].strip() or "session"
         self.app.push_screen(NamePrompt("Save the session as (a name, or a path ending in .json):", default),
                              self.save_as)
 
     def save_as(self, name: str | None) -> None:
         if name:
-            self._save(lambda text: self.app.keeper.save_as(name, self.app.state.params, text))
+            self._save(name)
 
-    def _save(self, write: Callable[[str], Path]) -> None:
-        try:
-            path = write(self.app.query_one(PromptEditor).text)
-        except UserError as error:
-            self.app.notify(str(error), severity="error")
-            return
-        self.app.notify(f"Saved {path}")
-
-    def browse(self) -> None:
-        self.app.push_screen(SessionsScreen(), lambda path: self.open(path) if path else None)
-
-    def open(self, path: Path) -> None:
-        """Open a session: its prompt into the editor, its parameters into the panel, its last
-        run into the response columns."""
+    def _save(self, name: str | None, overwrite: bool = False) -> None:
         app = self.app
         try:
-            session = app.keeper.open(path)
+            path = app.keeper.save(app.state.params, app.query_one(PromptEditor).text, name, overwrite=overwrite)
+        except NameNeeded:
+            self.ask_name()
+            return
+        except NameTaken as taken:
+            if name is None:  # pragma: no cover - saving in place never meets another session
+                app.notify(str(taken), severity="error")
+                return
+            question = f"{taken.path.name} holds another session (or a file that is not one). Overwrite it?"
+            app.push_screen(Confirm(shown(question)), lambda yes: self._save(name, overwrite=True) if yes else None)
+            return
+        except UserError as error:
+            app.notify(str(error), severity="error")
+            return
+        app.notify(f"Saved {shown(path)}")
+
+    def browse(self) -> None:
+        self.app.push_screen(SessionsScreen(self.app.keeper.store), lambda entry: self.open(entry) if entry else None)
+
+    def open(self, target: Path | SessionEntry) -> None:
+        """Open a session (a file, or a browser entry): its prompt into the editor, its
+        parameters into the panel, its last run into the response columns."""
+        app = self.app
+        try:
+            session = app.keeper.open(target)
         except UserError as error:
             app.notify(str(error), title="Cannot open session", severity="error", timeout=10)
             return
@@ -64,16 +79,16 @@ class SessionControl:
         app.state = app.state.replace(fim=session.fim).with_params(app.keeper.params)
         if session.runs:
             app.query_one(ResponsesPane).show_saved(session.runs[-1])
-        app.notify(f"Opened {path.name}: {len(session.runs)} run(s)")
+        app.notify(f"Opened {shown(session.title)}: {len(session.runs)} run(s)")
 
     def replay(self) -> None:
-        """Re-run the last saved run with its parameters, seed and live changes."""
+        """Re-run the last run with its parameters, seed and live changes (the replay is a run too)."""
         app = self.app
         run = app.keeper.last_run
         if run is None:
             app.notify("No run to replay yet.", severity="warning")
             return
-        warning = app.keeper.model_warning(app.engine) if app.engine is not None else None
+        warning = app.keeper.model_warning(app.engine, run) if app.engine is not None else None
         if warning is not None:
             app.notify(warning, severity="warning")
         app.generation.start(run.replay_request(), replaying=run)
@@ -84,4 +99,4 @@ class SessionControl:
         except UserError as error:
             self.app.notify(str(error), severity="error")
             return
-        self.app.notify(f"Exported {path}")
+        self.app.notify(f"Exported {shown(path)}")

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import TextArea
 
-from playground.config import save_config
+from playground.config import remember_theme
+from playground.errors import UserError
+from playground.runtime.describe import error_line
 from playground.tui.themes import DEFAULT_THEME, available_themes
 
 if TYPE_CHECKING:
@@ -25,9 +27,11 @@ class ThemeControl:
             app.register_theme(theme_file.theme)
 
     def start(self) -> None:
-        """Apply the remembered theme, and remember every later choice."""
+        """Apply the remembered theme, and remember every later choice (only a choice: the theme
+        applied here is not written back, so launching never rewrites config.toml)."""
         app = self.app
         wanted = app.config.theme if app.config.theme in app.available_themes else DEFAULT_THEME
+        self._starting: str | None = wanted
         app.theme = wanted
         self._apply_syntax_theme(wanted)
         app.theme_changed_signal.subscribe(app, lambda theme: self._chosen(theme.name))
@@ -41,7 +45,11 @@ class ThemeControl:
 
     def _chosen(self, name: str) -> None:
         self._apply_syntax_theme(name)
-        config = self.app.config
-        if config.theme != name:
-            config.theme = name
-            save_config(config)
+        starting, self._starting = self._starting, None
+        if name == starting:  # the signal for the theme ``start`` applied, not a choice
+            return
+        self.app.config.theme = name
+        try:
+            remember_theme(name)  # changes only ``theme`` in the file, and only if it differs
+        except (UserError, OSError) as error:  # a read-only or full disk: the theme still applies
+            self.app.notify(error_line(error), title="Theme not remembered", severity="warning", timeout=10)

@@ -7,7 +7,8 @@ import asyncio
 from playground import locations
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
-from playground.sessions import Session, load_session
+from playground.sessions.session import Session, load_session_file
+from playground.sessions.store import SessionStore
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.slider import Slider
@@ -106,10 +107,10 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             return result
 
     result = asyncio.run(first_session())
-    saved = load_session(locations.sessions_dir() / "my fib.json")
-    assert saved.name == "my fib" and saved.runs[0].responses[0]["token_ids"] == result.responses[0].token_ids
-    assert saved.model["id"] == str(tiny_model_dir) and saved.model["device"] == "cpu"
-    assert len(list(locations.history_dir().glob("*.json"))) == 1  # every run is autosaved
+    saved = load_session_file(locations.sessions_dir() / "my fib.json")
+    assert saved.name == "my fib" and saved.runs[0].responses[0].token_ids == result.responses[0].token_ids
+    assert saved.runs[0].model.id == str(tiny_model_dir) and saved.runs[0].model.device == "cpu"
+    assert len(list(locations.history_dir().glob(f"{saved.id}/*.json"))) == 1  # every run is autosaved
 
     async def reopen():
         app = tiny_app(tiny_model_dir, session=locations.sessions_dir() / "my fib.json")
@@ -123,7 +124,11 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             status = str(app.query_one("#run-status").render())
             assert "✓ replay identical to the saved run (25 tokens)" in status
             assert app.generation.run.result.responses[0].token_ids == result.responses[0].token_ids
+            original, replay = app.keeper.session.runs  # the replay is recorded too, as a replay of the first
+            assert replay.replay_of == original.id and replay.responses[0].token_ids == original.responses[0].token_ids
     asyncio.run(reopen())
+    entries = SessionStore().entries()  # the saved session and its history are one entry
+    assert [(e.title, e.kind, e.runs, e.unsaved_runs) for e in entries] == [("my fib", "saved", 2, 1)]
 
 
 def test_a_fill_in_the_middle_session_reopens_as_it_was_saved():
@@ -154,16 +159,15 @@ def test_sessions_screen_search_rename_delete_open():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await generate(pilot)
-            app.keeper.path = None
             app.sessions.save_as("alpha")
+            alpha_id = app.keeper.session.id
             app.query_one(PromptEditor).load_text("SELECT 1;\n")
             app.keeper.session = Session(prompt="SELECT 1;\n")
-            app.keeper.path = None
             await generate(pilot)
             await pilot.press("f2")
             await pilot.pause()
             table = app.screen.query_one("#session-table")
-            assert table.row_count == 3  # alpha (saved) and two recent histories
+            assert table.row_count == 2  # alpha (saved, with its history) and one recent session
             await pilot.press(*"alpha")
             await pilot.pause()
             assert table.row_count == 1
@@ -179,13 +183,80 @@ def test_sessions_screen_search_rename_delete_open():
             await pilot.press("down", "up")  # arrows move the list while the search box has focus
             await pilot.press("enter")  # open the first row: the saved session
             await pilot.pause()
-            assert app.query_one(PromptEditor).text == "import os\n"
+            assert app.query_one(PromptEditor).text == "import os\n" and app.keeper.session.id == alpha_id
+            await generate(pilot)  # autosaved under the opened session's id: still one entry
+            await pilot.press("ctrl+s")  # saves where the session is now, never under the old name
+            await pilot.pause()
+            assert not (locations.sessions_dir() / "alpha.json").exists()
+            assert len(load_session_file(locations.sessions_dir() / "beta.json").runs) == 2
             await pilot.press("f2")
+            await pilot.pause()
+            assert app.screen.query_one("#session-table").row_count == 2
+            await pilot.press(*"beta")
             await pilot.pause()
             await pilot.press("ctrl+d", "y")
             await pilot.pause()
             assert not (locations.sessions_dir() / "beta.json").exists()
+            assert not (locations.history_dir() / alpha_id).exists()  # its history went with it
+            await pilot.press("escape")
+            await pilot.pause()
+            await generate(pilot)  # a new run after the delete: recorded alone, the deleted ones stay gone
     asyncio.run(scenario())
+    entries = SessionStore().entries()
+    assert sorted((e.title, e.runs) for e in entries) == [("SELECT 1;", 1), ("import os", 1)]
+
+
+def test_saving_over_another_session_asks_first():
+    async def scenario():
+        other = Session(prompt="print('other')\n")
+        SessionStore().save(other, "taken")
+        app = scripted_app("import os\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await generate(pilot)
+            app.sessions.save_as("taken")
+            await pilot.pause()
+            assert "Overwrite it?" in str(app.screen.query_one("Label").render()) and app.keeper.path is None
+            await pilot.press("n")  # declined: the other session is kept, nothing is saved
+            await pilot.pause()
+            assert load_session_file(locations.sessions_dir() / "taken.json").id == other.id
+            app.sessions.save_as("taken")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            assert app.keeper.path == locations.sessions_dir() / "taken.json"
+    asyncio.run(scenario())
+    saved = load_session_file(locations.sessions_dir() / "taken.json")
+    assert saved.prompt == "import os\n" and len(saved.runs) == 1
+
+
+def test_an_unreadable_file_is_a_row_marked_with_its_error_that_can_be_deleted_not_opened():
+    sessions = locations.sessions_dir()
+    sessions.mkdir(parents=True)
+    (sessions / "[b]broken.json").write_text('{"format": "starcoder-play-session", "ru')
+    SessionStore().save(Session(prompt="def ok():\n"), "fine")
+
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f2")
+            await pilot.pause()
+            table = app.screen.query_one("#session-table")
+            assert table.row_count == 2
+            rows = [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+            assert rows[0][0] == "fine" and rows[1][0] == "[b]broken.json"  # a file name is text, not markup
+            assert rows[1][4].startswith("⚠ ") and "not valid JSON" in rows[1][4]
+            assert "cannot be read" in str(app.screen.query_one("#problems").render())
+            await pilot.press(*"broken", "enter")  # cannot be opened: said, and the browser stays
+            await pilot.pause()
+            assert app.screen.query("#session-table") and app.query_one(PromptEditor).text == ""
+            assert any("not valid JSON" in n.message and "only be deleted" in n.message for n in app._notifications)
+            await pilot.press("ctrl+d", "y")
+            await pilot.pause()
+            assert not (sessions / "[b]broken.json").exists() and table.row_count == 0
+    asyncio.run(scenario())
+    assert (sessions / "fine.json").exists()
 
 
 def test_corrupt_session_file_is_reported_and_the_app_keeps_running(tmp_path):

@@ -21,7 +21,7 @@ from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.slider import Slider
 from playground.tui.widgets.stop_list import StopList
-from tests.fakes import GatedEngine
+from tests.fakes import FakeLoaded, GatedEngine, ScriptedEngine
 from tests.tui.helpers import run_finished, scripted_app, tiny_app, tokens_streamed, wait_for
 
 SIZE = (150, 45)
@@ -270,6 +270,19 @@ def test_load_failure_keeps_the_app_usable_and_offers_the_demo(tmp_path):
     asyncio.run(scenario())
 
 
+def test_loading_warnings_are_shown_once_as_text():
+    warning = "--revision [b]v1[/] is ignored: ./model is a local directory"
+    engine = ScriptedEngine(loaded=FakeLoaded("scripted-model", warnings=(warning,)))
+
+    async def scenario():
+        app = create_app(LoadOptions(model="scripted-model"), loader=lambda options, progress: engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            shown = [n for n in app._notifications if n.severity == "warning"]
+            assert [(n.message, n.markup) for n in shown] == [(warning, False)]
+    asyncio.run(scenario())
+
+
 def test_generation_error_is_one_line_in_the_status(tiny_model_dir):
     async def scenario():
         app = tiny_app(tiny_model_dir)
@@ -287,14 +300,34 @@ def test_theme_choice_is_remembered_and_drives_syntax_colours():
         app = scripted_app()
         async with app.run_test(size=SIZE) as pilot:
             app.theme = "starcoder-light"
-            await pilot.pause()
+            await wait_for(pilot, lambda: app.engine is not None)
             assert app.query_one(PromptEditor).theme == "github_light"
         assert load_config().theme == "starcoder-light"
         again = scripted_app()
         async with again.run_test(size=SIZE) as pilot:
+            # leave once loaded: ModelLoaded arriving mid-shutdown is the app race issue 13 names
+            await wait_for(pilot, lambda: again.engine is not None)
             assert again.theme == "starcoder-light"
             await wait_for(pilot, lambda: again.engine is not None)  # leave once loading has ended
     asyncio.run(scenario())
+
+
+def test_launching_never_rewrites_config_toml(isolated_dirs):
+    config = isolated_dirs / "config" / "starcoder-play" / "config.toml"
+
+    async def launch():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+
+    asyncio.run(launch())
+    assert not config.exists()  # the default theme, applied, is not a choice to remember
+    config.parent.mkdir(parents=True)
+    config.write_text('# mine\ntheme = "midnight-terminal"  # dark\n')
+    before = config.stat().st_mtime_ns
+    asyncio.run(launch())
+    assert config.read_text() == '# mine\ntheme = "midnight-terminal"  # dark\n'
+    assert config.stat().st_mtime_ns == before
 
 
 def test_broken_theme_file_is_reported_and_skipped(isolated_dirs):

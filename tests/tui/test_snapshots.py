@@ -124,14 +124,21 @@ def test_unlinked_columns_with_divergence(snap_compare):
 
 
 def test_sessions_screen(snap_compare):
-    from playground.sessions import Session, named_path, save_session
+    from playground.engine.types import Timings
+    from playground.params import SamplingParams
+    from playground.sessions.records import ModelRecord, ResponseRecord, RunRecord
+    from playground.sessions.session import Session
+    from playground.sessions.store import SessionStore
 
+    store = SessionStore()
     for name, prompt in (("fibonacci", "def fib(n):\n"), ("quicksort", "function quickSort(items) {\n")):
-        session = Session(prompt=prompt, model={"id": "bigcode/starcoder2-15b"}, name=name)
-        session.created_at = session.updated_at = "2026-11-25T10:00:00+00:00"
-        save_session(session, named_path(name))
-        # save_session stamps the time: pin it again for a stable snapshot
-        path = named_path(name)
+        run = RunRecord("r" + name, "2026-11-25T10:00:00+00:00", ModelRecord("bigcode/starcoder2-15b"), prompt, None,
+                        SamplingParams(seed=1), None, 3,
+                        (ResponseRecord(0, "x", [1], "length", 1, SamplingParams(seed=1)),), (),
+                        Timings(0, 0, 0, 0))
+        session = Session(prompt=prompt, runs=[run])
+        path = store.save(session, name)
+        # save stamps the time: pin it again for a stable snapshot
         path.write_text(path.read_text().replace(session.updated_at, "2026-11-25T10:00:00+00:00"))
 
     async def sessions(pilot):

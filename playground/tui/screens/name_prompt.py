@@ -8,8 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from playground.tui.safe_text import plain
 
 
 class NamePrompt(ModalScreen[str | None]):
@@ -29,7 +32,7 @@ class NamePrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(plain(self.question))
             yield Input(self.default, id="name-input", select_on_focus=True)
 
     @on(Input.Submitted)
@@ -58,4 +61,4 @@ class Confirm(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        yield Label(f"{self.question}  [b]y[/b]/[b]n[/b]")
+        yield Label(Content.assemble(plain(self.question), "  ", ("y", "bold"), "/", ("n", "bold")))

@@ -11,6 +11,7 @@ from textual.widgets import Label, RadioButton, RadioSet, Select, Switch
 
 from playground.params import PARAMETERS
 from playground.runtime.prompts import LANGUAGES
+from playground.tui.safe_text import plain_text
 from playground.tui.state import PlaygroundState
 from playground.tui.widgets.param_control import ParamControl
 from playground.tui.widgets.seed_field import SeedField
@@ -93,7 +94,9 @@ class ParameterPanel(VerticalScroll):
         params = self.state.edited
         with Horizontal(classes="row"):
             yield Label("preset")
-            yield Select(self.presets, prompt="apply a preset…", id="preset", allow_blank=True)
+            # preset names and descriptions come from files: shown as text, never as markup
+            yield Select([(plain_text(label), name) for label, name in self.presets], prompt="apply a preset…",
+                         id="preset", allow_blank=True)
         with Horizontal(classes="row"):
             yield Label("language")
             yield Select([(name, name) for name in LANGUAGES], value=self.state.language, allow_blank=False,

@@ -5,15 +5,10 @@ from __future__ import annotations
 from textual.geometry import Offset
 from textual.widgets.text_area import Selection
 
+from playground.tui.safe_text import printable  # a model's stray control byte shown, never sent
 from playground.tui.widgets.windowed_highlighting import WindowedHighlighting
 
-#: C0 controls (but tab and newline) and DEL shown as their Unicode pictures, one character
-#: for one, so a model's stray control byte can never reach the terminal as a command.
-VISIBLE_CONTROLS = {code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n"} | {0x7F: 0x2421}
-
-
-def printable(text: str) -> str:
-    return text.translate(VISIBLE_CONTROLS)
+__all__ = ["ResponseView", "printable"]
 
 
 class ResponseView(WindowedHighlighting):

@@ -8,9 +8,10 @@ from textual.reactive import reactive
 
 from playground.engine.types import GenerationRequest, GenerationResult
 from playground.runtime.describe import first_divergence
-from playground.sessions import RunRecord
+from playground.sessions.records import RunRecord
 from playground.tui.columns import column_titles
 from playground.tui.runs import RunState
+from playground.tui.safe_text import plain
 from playground.tui.state import PlaygroundState
 from playground.tui.widgets.response_view import ResponseView
 
@@ -56,7 +57,7 @@ class ResponsesPane(Horizontal):
             views[0].border_title = "response"
             return
         for view, title in zip(views, column_titles(state.params, state.params_b, state.linked)):
-            view.border_title = title
+            view.border_title = plain(title)  # stop sequences are typed text
 
     def begin(self, request: GenerationRequest) -> None:
         """Clear the columns for a new run (prefix and suffix around the hole, in FIM mode)."""
@@ -113,8 +114,8 @@ class ResponsesPane(Horizontal):
             view.start(before, after)
             if index < len(run.responses):
                 response = run.responses[index]
-                view.append(response["text"])
-                view.border_subtitle = f"{len(response['token_ids'])} tokens · {response['finish_reason']} (saved)"
+                view.append(response.text)
+                view.border_subtitle = plain(f"{len(response.token_ids)} tokens · {response.finish_reason} (saved)")
 
     def clear(self) -> None:
         for view in self.views:

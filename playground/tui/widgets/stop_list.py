@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, ListItem, ListView
 
 from playground.params import escape, unescape
+from playground.tui.safe_text import plain
 
 
 class StopListView(ListView):
@@ -51,7 +52,7 @@ class StopList(Vertical):
         yield Input(placeholder="add a stop (\\n = newline), enter", id="input-stop")
 
     def _items(self) -> list[ListItem]:
-        return [ListItem(Label(escape(stop))) for stop in self.stops]
+        return [ListItem(Label(plain(escape(stop)))) for stop in self.stops]
 
     def set_stops(self, stops: tuple[str, ...], *, notify: bool = False) -> None:
         self.stops = tuple(stops)

@@ -29,7 +29,7 @@ from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams
 from playground.runtime.describe import error_message, is_user_facing, status_line
-from playground.runtime.opening import DEMO_NOTICE, engine_notes, open_engine, option_notes
+from playground.runtime.opening import DEMO_NOTICE, open_engine, option_notes
 from playground.runtime.prompt_check import check_prompt_fits
 from playground.runtime.running import Generation, run_interruptible
 
@@ -148,8 +148,6 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
         say(DEMO_NOTICE)
     for warning in engine.loaded.warnings:
         say(f"warning: {warning}")
-    for note in engine_notes(engine):
-        say(f"note: {note}")
     if engine.will_compile(1) and not quiet:
         say("compiling the decode step first (a minute or two; the playground and the REPL do this once "
             "per session)")

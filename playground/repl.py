@@ -34,7 +34,7 @@ from playground.repl_history import ReplHistory
 from playground.runtime.describe import error_message, status_line
 from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.keeper import SessionKeeper
-from playground.runtime.opening import DEMO_NOTICE, engine_notes, open_engine, option_notes
+from playground.runtime.opening import DEMO_NOTICE, open_engine, option_notes
 from playground.runtime.prompts import FILL_MARKER, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
 from playground.sessions.session import Session
@@ -216,8 +216,6 @@ def load_with_progress(options: LoadOptions, console: Console) -> PlaygroundEngi
         console.print(DEMO_NOTICE, style="yellow", markup=False)
     for warning in engine.loaded.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
-    for note in engine_notes(engine):
-        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     return engine
 
 

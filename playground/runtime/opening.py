@@ -7,7 +7,6 @@ the playground draws its first frame before they load.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playground import locations
@@ -30,7 +29,7 @@ def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bo
     quiet_transformers()
     if options.quantize != "none":
         # bitsandbytes logs a warning per layer and step on CPU (one MatMul8bitLt line per
-        # matmul): ``engine_notes`` says it once instead.
+        # matmul): the loader's warnings say it once instead.
         logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     from playground.engine.engine import Engine
 
@@ -57,16 +56,4 @@ def option_notes(options: LoadOptions) -> list[str]:
     notes = []
     if options.demo and options.model != DEFAULT_MODEL:
         notes.append(f"--demo uses the built-in demo model: --model {options.model} is ignored")
-    if options.revision and not options.demo and Path(options.model).expanduser().is_dir():
-        notes.append(f"--revision {options.revision} applies to hub models: the local directory "
-                     f"{options.model} is used as it is")
     return notes
-
-
-def engine_notes(engine: PlaygroundEngine) -> list[str]:
-    """What to know about the model as loaded, one line each."""
-    loaded = engine.loaded
-    if loaded.quantize != "none" and loaded.device.type == "cpu":
-        return [f"--quantize {loaded.quantize} on CPU: bitsandbytes is built for CUDA GPUs and runs slowly "
-                "here (its repeated warnings are hidden); on CPU the model runs unquantized with --quantize none"]
-    return []

@@ -30,7 +30,7 @@ from playground.presets import available_presets
 from playground.runtime.describe import error_line
 from playground.runtime.engines import EngineLoader, PlaygroundEngine
 from playground.runtime.keeper import SessionKeeper
-from playground.runtime.opening import describe_engine, engine_notes, open_engine, option_notes
+from playground.runtime.opening import describe_engine, open_engine, option_notes
 from playground.runtime.prompts import FILL_MARKER
 from playground.runtime.running import Generation
 from playground.sessions.session import Session
@@ -136,8 +136,6 @@ class PlaygroundApp(App[None]):
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.engine = message.engine
         self.query_one(StatusBar).show_model(message.description)
-        for note in engine_notes(message.engine):
-            self.notify(note, severity="warning", timeout=8)
         self.query_one(PromptEditor).count_tokens_with(message.engine.count_tokens, message.engine.context_window)
         for warning in message.engine.loaded.warnings:
             self.notify(warning, title="Model loaded", severity="warning", timeout=10, markup=False)

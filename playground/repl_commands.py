@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from playground.errors import UserError
-from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
+from playground.params import PARAMETERS, SamplingParams, all_names, unescape
 from playground.presets import available_presets, find_preset
 from playground.runtime.describe import assignments, preset_summary
 from playground.runtime.parameters import apply_preset
@@ -98,7 +98,9 @@ def _stop(repl: Repl, args: list[str]) -> None:
         repl.params = repl.params.replace(stop=(*repl.params.stop, unescape(args[1])))
     else:
         raise UserError("usage: /stop add TEXT (\\n = newline) or /stop clear")
-    repl.say("stop = [" + ", ".join(repr(escape(s)) for s in repl.params.stop) + "]")
+    # The same form as /show and the toolbar: repr shows \n as typed and control characters
+    # as escapes (escape() then repr() would double every backslash).
+    repl.say(f"stop = {list(repl.params.stop)!r}")
 
 
 def _responses(repl: Repl, args: list[str]) -> None:

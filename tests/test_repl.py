@@ -215,3 +215,11 @@ def test_an_unexpected_error_is_one_line_and_the_repl_goes_on(engine):
     repl, code, out = drive(BrokenEngine(engine, after_steps=0), "x" + SEND + "/set temperature 0\r")
     assert "internal error: RuntimeError: boom" in out and "second line" not in out and "Traceback" not in out
     assert code == 0 and repl.params.temperature == 0 and not repl.keeper.session.runs
+
+
+def test_stop_add_echoes_the_list_as_show_does(engine):
+    keys = "/stop add \"\\n\\ndef \"\r/stop add \\[\r/show\r"
+    repl, code, out = drive(engine, keys)
+    assert repl.params.stop == ("\n\ndef ", "\\[")
+    shown = repr(["\n\ndef ", "\\["])  # ['\n\ndef ', '\\[']: what /show and the toolbar print
+    assert f"stop = {shown}" in out and out.count(shown) == 2, out

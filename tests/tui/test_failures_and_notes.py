@@ -68,7 +68,8 @@ def test_saving_a_preset_and_a_session_on_a_full_disk(monkeypatch):
             assert not (locations.user_presets_dir() / "mine.toml").exists()
             app.sessions.save_as("kept")
             await pilot.pause()
-            assert any("kept.json: cannot be written" in m and "No space left on device" in m for m in messages(app)), messages(app)
+            assert any("kept.json: cannot be written" in m and "No space left on device" in m
+                       for m in messages(app)), messages(app)
             assert len(app.keeper.session.runs) == 1 and app.is_running  # nothing in memory lost
             monkeypatch.undo()
             app.sessions.save_as("kept")  # the disk has room again: the same session is saved whole

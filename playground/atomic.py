@@ -43,9 +43,14 @@ class WriteFailed(UserError, OSError):
 
 
 def make_private_dir(folder: Path) -> None:
-    """Create ``folder`` (and parents); a folder this creates is 0700."""
-    if not folder.is_dir():
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``folder`` and its missing parents; every folder this creates is 0700 (``mkdir``'s
+    ``parents=True`` would give the parents the umask's mode, e.g. 0755)."""
+    missing: list[Path] = []
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
 
 
 def write_text_atomically(path: Path, text: str) -> None:

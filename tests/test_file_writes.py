@@ -190,3 +190,13 @@ def test_two_writers_on_one_session_lose_nothing():
     assert len(list(history.glob("*.json"))) == len(expected)  # and each once in the history
     [entry] = store.entries()
     assert entry.runs == len(expected) and entry.unsaved_runs == 0
+
+
+def test_every_folder_a_write_creates_is_private_whatever_the_umask(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        write_text_atomically(tmp_path / "data" / "starcoder-play" / "history" / "id" / "run.json", "{}")
+    finally:
+        os.umask(old_umask)
+    for folder in ("data", "data/starcoder-play", "data/starcoder-play/history", "data/starcoder-play/history/id"):
+        assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder

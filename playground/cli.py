@@ -230,7 +230,8 @@ def _run(args: argparse.Namespace) -> int:
     except UserError as error:
         say(error_message(error))
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # during loading or start-up: generation has its own cancelled line
+        say("interrupted (Ctrl+C)")
         return EXIT_CANCELLED
     except BrokenPipeError:
         say("the output's reader went away (broken pipe): generation stopped")

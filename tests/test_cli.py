@@ -116,3 +116,15 @@ def test_subprocess_reads_stdin_and_never_shows_a_traceback(tiny_model_dir, tmp_
     bad = subprocess.run([sys.executable, "-m", "playground", "generate", "--model", str(tiny_model_dir),
                           "--prompt", "x", "--device", "cuda"], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "no CUDA GPU" in bad.stderr
+
+
+def test_ctrl_c_while_the_model_loads_is_one_line_and_exit_130(capsys, monkeypatch, tiny_model_dir):
+    import playground.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "open_engine", interrupted)
+    code = main(["generate", "--model", str(tiny_model_dir), "--prompt", "x"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.strip().splitlines() == ["starcoder-play: interrupted (Ctrl+C)"]

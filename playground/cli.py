@@ -27,7 +27,7 @@ from playground.engine.options import (
 from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams
-from playground.runtime.describe import error_message, status_line
+from playground.runtime.describe import error_message, loading_line, status_line
 from playground.runtime.opening import DEMO_NOTICE, open_engine
 from playground.runtime.running import Generation, run_interruptible
 
@@ -120,8 +120,7 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
 
     def show(progress: LoadProgress) -> None:
         if show_progress:
-            amount = f" {(progress.done or 0) / 1e9:.1f}/{progress.total / 1e9:.1f} GB" if progress.total else ""
-            sys.stderr.write(f"\r\033[K{progress.stage}{amount}")
+            sys.stderr.write(f"\r\033[K{loading_line(progress.stage, progress.done, progress.total)}")
             sys.stderr.flush()
 
     engine = open_engine(options, show, warm_up=False)  # one generation: it compiles on its own

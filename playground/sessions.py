@@ -231,6 +231,8 @@ def export_markdown(session: Session) -> str:
              f" ({session.model.get('device', '?')}, {precision})",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in session.versions.items()),
              f"- created: {session.created_at}", ""]
+    current = SamplingParams.make({k: v for k, v in session.params.items() if k != "columns"}).changes_from_defaults()
+    lines += [f"Current parameters: {', '.join(f'`{k}={v!r}`' for k, v in current.items()) or 'the defaults'}", ""]
     for number, run in enumerate(session.runs, 1):
         changed = SamplingParams.make({k: v for k, v in run.params.items() if k != "columns"}).changes_from_defaults()
         lines += [f"## Run {number} ({run.started_at})", "", "Parameters: " +
@@ -238,6 +240,9 @@ def export_markdown(session: Session) -> str:
         if run.columns:
             lines += ["Columns: " + " | ".join(", ".join(f"`{k}={v!r}`" for k, v in
                       SamplingParams.make(c).changes_from_defaults().items()) or "defaults" for c in run.columns), ""]
+        changes = [f"- live change: response {c['row'] + 1} from token {c['at_token']}: `{c['name']}={c['value']!r}`"
+                   for c in run.live_changes]
+        lines += [*changes, ""] if changes else []
         lines += ["Prompt:" if run.suffix is None else "Prefix:", "", *fenced(run.prompt, session.language)]
         if run.suffix is not None:
             lines += ["Suffix:", "", *fenced(run.suffix, session.language)]

@@ -77,16 +77,21 @@ class SessionKeeper:
         path = path or self.path
         if path is None:
             raise UserError("this session has no file yet: save it under a name")
-        if text is not None:
-            prompt, suffix = split_at_marker(text) or (text, None)
-            self.session.prompt, self.session.suffix, self.session.fim = prompt, suffix, suffix is not None
-        self.session.params = params.to_dict()
+        self._take(params, text)
         try:
             save_session(self.session, path)
         except OSError as error:
             raise UserError(f"could not save {path}: {error}", 1) from None
         self.path = path
         return path
+
+    def _take(self, params: SamplingParams, text: str | None) -> None:
+        """The session's current prompt (the editor's ``text``; a ``<FILL>`` in it makes a prefix
+        and a suffix) and parameters, as the front-end has them now."""
+        if text is not None:
+            prompt, suffix = split_at_marker(text) or (text, None)
+            self.session.prompt, self.session.suffix, self.session.fim = prompt, suffix, suffix is not None
+        self.session.params = params.to_dict()
 
     def open(self, path: Path) -> Session:
         """Open a session file (a ``UserError`` naming the file when it cannot be used)."""
@@ -101,8 +106,11 @@ class SessionKeeper:
             return f"This run was recorded with {recorded}; another model gives other tokens."
         return None
 
-    def export_markdown(self) -> Path:
-        """Write the session as Markdown into the exports folder."""
+    def export_markdown(self, params: SamplingParams | None = None, text: str | None = None) -> Path:
+        """Write the session as Markdown into the exports folder, with the front-end's current
+        ``params`` and prompt ``text`` when given (what is on screen, not only what last ran)."""
+        if params is not None:
+            self._take(params, text)
         stem = self.path.stem if self.path is not None else history_path(self.session).stem
         path = locations.data_dir() / "exports" / f"{stem}.md"
         try:

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
 
+def suggested_name(prompt: str) -> str:
+    """A session name from the prompt's first line: its words, one space between them
+    (``x = 1`` → ``x 1``), at most 40 characters; ``session`` when it has none."""
+    words = re.sub(r"[^\w.+-]+", " ", first_line(prompt)).split()
+    return " ".join(words)[:40].strip() or "session"
+
+
 class SessionControl:
     """Between the session keeper (``app.keeper``) and the screen: names asked for, files
     opened into the editor, the panel and the response columns, problems as notifications."""
@@ -32,8 +39,8 @@ class SessionControl:
         if keeper.path is not None:
             self._save(lambda text: keeper.save(self.app.state.params, text))
             return
-        default = re.sub(r"[^\w .+-]", "", first_line(keeper.session.prompt))[:40].strip() or "session"
-        self.app.push_screen(NamePrompt("Save the session as (a name, or a path ending in .json):", default),
+        self.app.push_screen(NamePrompt("Save the session as (a name, or a path ending in .json):",
+                                        suggested_name(keeper.session.prompt)),
                              self.save_as)
 
     def save_as(self, name: str | None) -> None:
@@ -42,11 +49,14 @@ class SessionControl:
 
     def _save(self, write: Callable[[str], Path]) -> None:
         try:
-            path = write(self.app.query_one(PromptEditor).text)
+            path = write(self._editor_text())
         except UserError as error:
             self.app.notify(str(error), severity="error")
             return
         self.app.notify(f"Saved {path}")
+
+    def _editor_text(self) -> str:
+        return self.app.default_screen.query_one(PromptEditor).text
 
     def browse(self) -> None:
         self.app.push_screen(SessionsScreen(), lambda path: self.open(path) if path else None)
@@ -60,10 +70,11 @@ class SessionControl:
         except UserError as error:
             app.notify(str(error), title="Cannot open session", severity="error", timeout=10)
             return
-        app.query_one(PromptEditor).load_text(join_at_marker(session.prompt, session.suffix if session.fim else None))
+        text = join_at_marker(session.prompt, session.suffix if session.fim else None)
+        app.default_screen.query_one(PromptEditor).load_text(text)
         app.state = app.state.replace(fim=session.fim).with_params(app.keeper.params)
         if session.runs:
-            app.query_one(ResponsesPane).show_saved(session.runs[-1])
+            app.default_screen.query_one(ResponsesPane).show_saved(session.runs[-1])
         app.notify(f"Opened {path.name}: {len(session.runs)} run(s)")
 
     def replay(self) -> None:
@@ -80,7 +91,7 @@ class SessionControl:
 
     def export_markdown(self) -> None:
         try:
-            path = self.app.keeper.export_markdown()
+            path = self.app.keeper.export_markdown(self.app.state.params, self._editor_text())
         except UserError as error:
             self.app.notify(str(error), severity="error")
             return

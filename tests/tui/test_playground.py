@@ -332,8 +332,12 @@ def test_palette_has_presets_and_applying_one_updates_the_panel():
         async with app.run_test(size=SIZE) as pilot:
             titles = [c.title for c in app.palette_commands()]
             assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response 1",
-                    "Copy response 2", "Save session", "Sessions", "Replay last run", "Export session to Markdown",
-                    "Theme: starcoder-light"} <= set(titles)
+                    "Save session", "Sessions", "Replay last run", "Export session to Markdown",
+                    "Theme: starcoder-light", "Open a file into the editor", "Show the prompt's tokens",
+                    "Save response 1 to a file", "Clear the prompt"} <= set(titles)
+            assert "Copy response 2" not in titles  # one response: no second column to keep
+            app.state = app.state.with_value("num_responses", 2)
+            assert "Copy response 2" in [c.title for c in app.palette_commands()]
             await pilot.press("ctrl+p")
             await pilot.press(*"Preset: precise-code")
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)

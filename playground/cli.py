@@ -26,7 +26,7 @@ from playground.engine.options import (
 )
 from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
-from playground.params import PARAMETERS, STOP_HELP, SamplingParams
+from playground.params import PARAMETERS, STOP_HELP, SamplingParams, unescape
 from playground.runtime.describe import error_message, loading_line, status_line
 from playground.runtime.opening import DEMO_NOTICE, open_engine
 from playground.runtime.running import Generation, run_interruptible
@@ -94,7 +94,9 @@ def _add_param_args(parser: argparse.ArgumentParser) -> None:
         default = "random" if spec.name == "seed" else spec.default
         group.add_argument(spec.flag, dest=spec.name, default=sub, metavar="N",
                            help=f"{spec.help} Range: {spec.range_text()}; default {default}.")
-    group.add_argument("--stop", action="append", default=sub, metavar="TEXT", help=STOP_HELP + " Repeatable.")
+    group.add_argument("--stop", action="append", default=sub, metavar="TEXT",
+                       help=STOP_HELP + " Repeatable; \\n, \\t, \\r and \\\\ are read as newline, tab, "
+                            "return and backslash.")
     group.add_argument("--preset", default=sub, metavar="NAME|PATH", help="start from a preset; flags override it")
 
 
@@ -106,6 +108,8 @@ def resolve_params(args: argparse.Namespace) -> SamplingParams:
     if getattr(args, "preset", None):
         params = find_preset(args.preset).apply(params)
     flags = {name: getattr(args, name) for name in [*PARAMETERS, "stop"] if getattr(args, name, None) is not None}
+    if "stop" in flags:  # the one escape rule: stops take \n, \t, \r, \\ everywhere (a prompt never does)
+        flags["stop"] = [unescape(stop) for stop in flags["stop"]]
     return params.replace(**flags)
 
 
@@ -150,6 +154,9 @@ def read_request(args: argparse.Namespace, params: SamplingParams) -> Generation
         prompt = _read_text(args.prompt_file, "prompt")
     elif not sys.stdin.isatty():
         prompt = sys.stdin.read()
+        if not prompt.strip() and args.suffix is None and args.suffix_file is None:
+            raise UserError("standard input was empty: pipe the prompt in, or give --prompt '' to start "
+                            "a new document")
     else:
         raise UserError("no prompt: give --prompt TEXT, --prompt-file FILE, or pipe it on standard input")
     suffix = args.suffix if args.suffix is not None else (
@@ -210,3 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"{PROG}: {error_message(error)} (set STARCODER_PLAY_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -85,7 +85,8 @@ def find_preset(name_or_path: str) -> Preset:
 def save_user_preset(name: str, params: SamplingParams, description: str = "") -> Path:
     if not name or any(c in name for c in '/\\:*?"<>|') or name.startswith("."):
         raise UserError(f"{name!r} cannot be a preset name: use letters, digits, '-' and '_'")
-    values = {k: v for k, v in params.to_dict().items() if v is not None and k != "seed"}
+    # TOML has no null: "none" is how a preset file says max_new_tokens = none (the rest of the context).
+    values = {k: "none" if v is None else v for k, v in params.to_dict().items() if k != "seed"}
     document = {"description": description, **values} if description else values
     path = locations.user_presets_dir() / f"{name}.toml"
     write_text_atomically(path, tomli_w.dumps(document))

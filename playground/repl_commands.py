@@ -16,9 +16,9 @@ from prompt_toolkit.document import Document
 from rich.table import Table
 
 from playground.errors import UserError
-from playground.params import PARAMETERS, SamplingParams, all_names, escape, unescape
+from playground.params import PARAMETERS, SamplingParams, all_names, unescape
 from playground.presets import available_presets, find_preset
-from playground.runtime.describe import assignments, preset_summary
+from playground.runtime.describe import assignments, format_value, preset_summary
 from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER, LANGUAGES
 from playground.sessions import list_sessions, named_path
@@ -36,6 +36,16 @@ class Command:
     arguments: Callable[[Repl], Iterable[str]] = field(default=lambda repl: ())
 
 
+def shown(name: str, value: object) -> str:
+    """A parameter's value as the REPL echoes it: as typed (``none``, ``random``, ``0.7``), and
+    stops as Python strings (``['\\n']``: one newline, written the way ``/stop add`` takes it)."""
+    if name == "stop":
+        return repr(list(value)) if isinstance(value, (list, tuple)) else repr(value)
+    if name == "seed":
+        return "random" if value is None else str(value)
+    return format_value(PARAMETERS[name], value) if isinstance(value, (int, float, type(None))) else repr(value)
+
+
 def _set(repl: Repl, args: list[str]) -> None:
     if len(args) != 2:
         raise UserError("usage: /set NAME VALUE (see /show for the names)")
@@ -43,7 +53,7 @@ def _set(repl: Repl, args: list[str]) -> None:
     if name == "stop":
         raise UserError("use /stop add TEXT or /stop clear")
     repl.params = repl.params.replace(**{name: value})
-    repl.say(f"{name} = {getattr(repl.params, name)!r}")
+    repl.say(f"{name} = {shown(name, getattr(repl.params, name))}")
 
 
 def _show(repl: Repl, args: list[str]) -> None:
@@ -52,8 +62,8 @@ def _show(repl: Repl, args: list[str]) -> None:
     for name, spec in PARAMETERS.items():
         value, default = getattr(repl.params, name), getattr(defaults, name)
         style = "bold" if value != default else ""
-        table.add_row(name, repr(value), repr(default), spec.range_text(), style=style)
-    table.add_row("stop", repr(list(repl.params.stop)), "[]", "list of strings",
+        table.add_row(name, shown(name, value), shown(name, default), spec.range_text(), style=style)
+    table.add_row("stop", shown("stop", repl.params.stop), "[]", "list of strings",
                   style="bold" if repl.params.stop else "")
     repl.console.print(table)
 
@@ -80,7 +90,7 @@ def _seed(repl: Repl, args: list[str]) -> None:
         repl.params = repl.params.replace(seed=None)
     else:
         repl.params = repl.params.replace(seed=args[0])
-    repl.say(f"seed = {repl.params.seed if repl.params.seed is not None else 'random'}")
+    repl.say(f"seed = {shown('seed', repl.params.seed)}")
 
 
 def _stop(repl: Repl, args: list[str]) -> None:
@@ -90,7 +100,7 @@ def _stop(repl: Repl, args: list[str]) -> None:
         repl.params = repl.params.replace(stop=(*repl.params.stop, unescape(args[1])))
     else:
         raise UserError("usage: /stop add TEXT (\\n = newline) or /stop clear")
-    repl.say("stop = [" + ", ".join(repr(escape(s)) for s in repl.params.stop) + "]")
+    repl.say(f"stop = {shown('stop', repl.params.stop)}")
 
 
 def _responses(repl: Repl, args: list[str]) -> None:

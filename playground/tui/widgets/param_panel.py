@@ -8,9 +8,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label, RadioButton, RadioSet, Select, Switch
+from textual.widgets.text_area import BUILTIN_LANGUAGES
 
 from playground.params import PARAMETERS
-from playground.runtime.prompts import LANGUAGES
 from playground.tui.state import PlaygroundState
 from playground.tui.widgets.param_control import ParamControl
 from playground.tui.widgets.seed_field import SeedField
@@ -96,8 +96,8 @@ class ParameterPanel(VerticalScroll):
             yield Select(self.presets, prompt="apply a preset…", id="preset", allow_blank=True)
         with Horizontal(classes="row"):
             yield Label("language")
-            yield Select([(name, name) for name in LANGUAGES], value=self.state.language, allow_blank=False,
-                         id="language")
+            yield Select([(name, name) for name in sorted(BUILTIN_LANGUAGES)], value=self.state.language,
+                         allow_blank=False, id="language")
         for name in SLIDER_PARAMETERS:
             yield ParamControl(PARAMETERS[name], getattr(params, name))
         yield SeedField(params.seed)

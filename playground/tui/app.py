@@ -177,9 +177,9 @@ class PlaygroundApp(App[None]):
 
     # ---------------------------------------------------------------- generation
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            return self.generation.can_stop  # otherwise escape goes on to the focused widget
-        return True
+        if action in ("stop", "cycle_area") and self.screen is not self.default_screen:
+            return False  # escape and F6 go on to the dialog on top
+        return self.generation.can_stop if action == "stop" else True  # else escape goes to the focused widget
 
     def watch_generating(self) -> None:
         self.refresh_bindings()

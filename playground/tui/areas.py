@@ -45,8 +45,6 @@ class Areas:
 
     def cycle(self, step: int) -> None:
         """Focus the next (``step`` 1) or previous (-1) area that is on screen."""
-        if self.app.screen is not self.app.default_screen:
-            return
         areas = self._areas()
         current = self._area_of(self.app.default_screen.focused)
         start = 0 if current is None else current

@@ -215,3 +215,25 @@ def test_text_in_a_response_can_be_selected_and_copied():
             await pilot.press("home", "shift+end", "ctrl+c")
             assert app.clipboard == view.text.splitlines()[1] == "        return n"
     asyncio.run(scenario())
+
+
+def test_escape_closes_a_dialog_over_a_running_generation_instead_of_stopping_it():
+    from tests.fakes import GatedEngine
+
+    async def scenario():
+        engine = GatedEngine()
+        app = create_app(LoadOptions(model="scripted-model"), loader=lambda options, progress: engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.generating)
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: app.screen is not app.default_screen)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.default_screen)
+            assert app.generating and not app.generation.run.generation.handle.cancelled
+            await pilot.press("escape")  # on the main screen, escape stops the run
+            assert app.generation.run.generation.handle.cancelled
+            engine.gate.set()
+            await wait_for(pilot, lambda: run_finished(app))
+    asyncio.run(scenario())

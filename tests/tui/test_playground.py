@@ -257,7 +257,7 @@ def test_load_failure_keeps_the_app_usable_and_offers_the_demo(tmp_path):
             await pilot.press("f5")  # no model: a notice, not a crash
             assert not app.generating
             await pilot.click("#load-demo")
-            await wait_for(pilot, lambda: app.engine is not None, timeout=60)
+            await wait_for(pilot, lambda: app.engine is not None)
             assert "demo model" in str(app.query_one("#model-status").render())
     asyncio.run(scenario())
 

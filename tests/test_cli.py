@@ -116,3 +116,22 @@ def test_subprocess_reads_stdin_and_never_shows_a_traceback(tiny_model_dir, tmp_
     bad = subprocess.run([sys.executable, "-m", "playground", "generate", "--model", str(tiny_model_dir),
                           "--prompt", "x", "--device", "cuda"], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "no CUDA GPU" in bad.stderr
+
+
+def test_empty_standard_input_is_refused_with_one_line_and_an_empty_prompt_starts_a_document(
+        capsys, tiny_model_dir, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))  # a pipe: bytes under the text
+    code, out, err = run(capsys, "generate", "--model", str(tiny_model_dir), "--max-new-tokens", "3")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "standard input was empty" in err and "--prompt ''" in err
+    code, out, err = run(capsys, "generate", "--model", str(tiny_model_dir), "--prompt", "", "--max-new-tokens", "3",
+                         "--json")
+    assert code == 0 and len(json.loads(out)["responses"][0]["token_ids"]) == 3
+
+
+def test_stop_escapes_are_read_on_the_command_line_as_in_the_playground_and_the_repl(capsys, tiny_model_dir):
+    code, out, _ = run(capsys, "generate", "--model", str(tiny_model_dir), "--prompt", "x", "--json",
+                       "--max-new-tokens", "2", "--stop", "\\n\\n", "--stop", "a\\tb", "--stop", "\\\\n")
+    assert code == 0 and json.loads(out)["params"]["stop"] == ["\n\n", "a\tb", "\\n"]

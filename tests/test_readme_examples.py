@@ -57,7 +57,7 @@ def test_a_readme_example_runs_as_written(line, tiny_model_dir, tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "run_interruptible", recording)
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))  # a pipe: bytes under the text
     code = cli.main([*argv, "--model", str(tiny_model_dir), "--device", "cpu"])
     out, err = capsys.readouterr()
     assert code == 0, err

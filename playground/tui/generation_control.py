@@ -66,6 +66,7 @@ class GenerationControl:
         if self.queued is not None:
             self.queued = None
             self.app.run_status = "the queued run was dropped: the model did not load"
+            self.app.refresh_bindings()
 
     def streamed(self, message: TokensStreamed) -> None:
         self.app.default_screen.query_one(ResponsesPane).stream(message.texts)

@@ -27,8 +27,8 @@ from playground.engine.options import (
 )
 from playground.engine.types import GenerationRequest, StreamEvent
 from playground.errors import UserError
-from playground.params import PARAMETERS, STOP_HELP, SamplingParams
-from playground.runtime.describe import error_message, is_user_facing, status_line
+from playground.params import PARAMETERS, STOP_HELP, SamplingParams, unescape
+from playground.runtime.describe import error_message, is_user_facing, loading_line, status_line
 from playground.runtime.opening import DEMO_NOTICE, open_engine, option_notes
 from playground.runtime.prompt_check import check_prompt_fits
 from playground.runtime.running import Generation, run_interruptible
@@ -96,7 +96,9 @@ def _add_param_args(parser: argparse.ArgumentParser) -> None:
         default = "random" if spec.name == "seed" else spec.default
         group.add_argument(spec.flag, dest=spec.name, default=sub, metavar="N",
                            help=f"{spec.help} Range: {spec.range_text()}; default {default}.")
-    group.add_argument("--stop", action="append", default=sub, metavar="TEXT", help=STOP_HELP + " Repeatable.")
+    group.add_argument("--stop", action="append", default=sub, metavar="TEXT",
+                       help=STOP_HELP + " Repeatable; \\n, \\t, \\r and \\\\ are read as newline, tab, "
+                            "return and backslash.")
     group.add_argument("--preset", default=sub, metavar="NAME|PATH", help="start from a preset; flags override it")
 
 
@@ -108,8 +110,8 @@ def resolve_params(args: argparse.Namespace) -> SamplingParams:
     if getattr(args, "preset", None):
         params = find_preset(args.preset).apply(params)
     flags = {name: getattr(args, name) for name in [*PARAMETERS, "stop"] if getattr(args, name, None) is not None}
-    for stop in flags.get("stop", []):
-        cli_io.checked_text(stop, "--stop")
+    if "stop" in flags:  # the one escape rule: stops take \n, \t, \r, \\ everywhere (a prompt never does)
+        flags["stop"] = [unescape(cli_io.checked_text(stop, "--stop")) for stop in flags["stop"]]
     return params.replace(**flags)
 
 
@@ -135,8 +137,7 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
 
     def show(progress: LoadProgress) -> None:
         if show_progress:
-            amount = f" {(progress.done or 0) / 1e9:.1f}/{progress.total / 1e9:.1f} GB" if progress.total else ""
-            sys.stderr.write(f"\r\033[K{progress.stage}{amount}")
+            sys.stderr.write(f"\r\033[K{loading_line(progress.stage, progress.done, progress.total)}")
             sys.stderr.flush()
 
     for note in option_notes(options):
@@ -164,6 +165,9 @@ def read_request(args: argparse.Namespace, params: SamplingParams) -> Generation
         piped = cli_io.read_stdin()
         if piped is None:
             raise UserError("no prompt: give --prompt TEXT, --prompt-file FILE, or pipe it on standard input")
+        if not piped.strip() and args.suffix is None and args.suffix_file is None:
+            raise UserError("standard input was empty: pipe the prompt in, or give --prompt '' to start "
+                            "a new document")
         prompt = piped
     suffix = cli_io.checked_text(args.suffix, "--suffix") if args.suffix is not None else (
         cli_io.read_file(args.suffix_file, "suffix") if args.suffix_file is not None else None)

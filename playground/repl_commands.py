@@ -19,7 +19,7 @@ from rich.text import Text
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, unescape
 from playground.presets import available_presets, find_preset
-from playground.runtime.describe import assignments, preset_summary
+from playground.runtime.describe import assignments, format_value, preset_summary
 from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER, LANGUAGES
 from playground.sessions.store import NameTaken
@@ -44,6 +44,16 @@ def _cells(*values: str) -> list[Text]:
     return [Text(value) for value in values]
 
 
+def shown_value(name: str, value: object) -> str:
+    """A parameter's value as the REPL echoes it: as typed (``none``, ``random``, ``0.7``), and
+    stops as Python strings (``['\\n']``: one newline, written the way ``/stop add`` takes it)."""
+    if name == "stop":
+        return repr(list(value)) if isinstance(value, (list, tuple)) else repr(value)
+    if name == "seed":
+        return "random" if value is None else str(value)
+    return format_value(PARAMETERS[name], value) if isinstance(value, (int, float, type(None))) else repr(value)
+
+
 def _set(repl: Repl, args: list[str]) -> None:
     if len(args) != 2:
         raise UserError("usage: /set NAME VALUE (see /show for the names)")
@@ -51,7 +61,7 @@ def _set(repl: Repl, args: list[str]) -> None:
     if name == "stop":
         raise UserError("use /stop add TEXT or /stop clear")
     repl.params = repl.params.replace(**{name: value})
-    repl.say(f"{name} = {getattr(repl.params, name)!r}")
+    repl.say(f"{name} = {shown_value(name, getattr(repl.params, name))}")
 
 
 def _show(repl: Repl, args: list[str]) -> None:
@@ -60,8 +70,9 @@ def _show(repl: Repl, args: list[str]) -> None:
     for name, spec in PARAMETERS.items():
         value, default = getattr(repl.params, name), getattr(defaults, name)
         style = "bold" if value != default else ""
-        table.add_row(*_cells(name, repr(value), repr(default), spec.range_text()), style=style)
-    table.add_row(*_cells("stop", repr(list(repl.params.stop)), "[]", "list of strings"),
+        table.add_row(*_cells(name, shown_value(name, value), shown_value(name, default), spec.range_text()),
+                      style=style)
+    table.add_row(*_cells("stop", shown_value("stop", repl.params.stop), "[]", "list of strings"),
                   style="bold" if repl.params.stop else "")
     repl.console.print(table)
 
@@ -88,7 +99,7 @@ def _seed(repl: Repl, args: list[str]) -> None:
         repl.params = repl.params.replace(seed=None)
     else:
         repl.params = repl.params.replace(seed=args[0])
-    repl.say(f"seed = {repl.params.seed if repl.params.seed is not None else 'random'}")
+    repl.say(f"seed = {shown_value('seed', repl.params.seed)}")
 
 
 def _stop(repl: Repl, args: list[str]) -> None:
@@ -98,9 +109,7 @@ def _stop(repl: Repl, args: list[str]) -> None:
         repl.params = repl.params.replace(stop=(*repl.params.stop, unescape(args[1])))
     else:
         raise UserError("usage: /stop add TEXT (\\n = newline) or /stop clear")
-    # The same form as /show and the toolbar: repr shows \n as typed and control characters
-    # as escapes (escape() then repr() would double every backslash).
-    repl.say(f"stop = {list(repl.params.stop)!r}")
+    repl.say(f"stop = {shown_value('stop', repl.params.stop)}")
 
 
 def _responses(repl: Repl, args: list[str]) -> None:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 
+from playground.engine.fim import build_prompt
 from playground.engine.handle import GenerationHandle
 from playground.engine.types import (
     EventSink,
@@ -43,6 +45,28 @@ class FakeLoaded:
         return f"{self.name} on {self.device.type} · {self.dtype}"
 
 
+class FakeTokenizer:
+    """Words and the spaces between them as tokens, numbered in order of first sight."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {"<|endoftext|>": 0}
+
+    def encode(self, text: str) -> list[int]:
+        return [self.vocab.setdefault(piece, len(self.vocab)) for piece in re.findall(r"\S+|\s+", text)]
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
+        pieces = {token_id: piece for piece, token_id in self.vocab.items()}
+        return [pieces[token_id] for token_id in ids]
+
+    def decode(self, token_ids: list[int]) -> str:
+        return "".join(self.convert_ids_to_tokens(token_ids))
+
+
+@dataclass(frozen=True)
+class FakePrepared:
+    ids: list[int]
+
+
 @dataclass
 class ScriptedEngine:
     """Streams a fixed script with fixed timings, so snapshots are byte-for-byte stable."""
@@ -52,9 +76,13 @@ class ScriptedEngine:
     context_window: int = 16_384
     loaded: FakeLoaded = field(default_factory=lambda: FakeLoaded("scripted-model"))
     requests: list[GenerationRequest] = field(default_factory=list)
+    tokenizer: FakeTokenizer = field(default_factory=FakeTokenizer)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+    def prepare(self, request: GenerationRequest) -> FakePrepared:
+        return FakePrepared(self.tokenizer.encode(build_prompt(request.prompt, request.suffix)) or [0])
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:

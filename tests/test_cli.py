@@ -128,3 +128,22 @@ def test_ctrl_c_while_the_model_loads_is_one_line_and_exit_130(capsys, monkeypat
     code = main(["generate", "--model", str(tiny_model_dir), "--prompt", "x"])
     err = capsys.readouterr().err
     assert code == 130 and err.strip().splitlines() == ["starcoder-play: interrupted (Ctrl+C)"]
+
+
+def test_empty_standard_input_is_refused_with_one_line_and_an_empty_prompt_starts_a_document(
+        capsys, tiny_model_dir, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))  # a pipe: bytes under the text
+    code, out, err = run(capsys, "generate", "--model", str(tiny_model_dir), "--max-new-tokens", "3")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "standard input was empty" in err and "--prompt ''" in err
+    code, out, err = run(capsys, "generate", "--model", str(tiny_model_dir), "--prompt", "", "--max-new-tokens", "3",
+                         "--json")
+    assert code == 0 and len(json.loads(out)["responses"][0]["token_ids"]) == 3
+
+
+def test_stop_escapes_are_read_on_the_command_line_as_in_the_playground_and_the_repl(capsys, tiny_model_dir):
+    code, out, _ = run(capsys, "generate", "--model", str(tiny_model_dir), "--prompt", "x", "--json",
+                       "--max-new-tokens", "2", "--stop", "\\n\\n", "--stop", "a\\tb", "--stop", "\\\\n")
+    assert code == 0 and json.loads(out)["params"]["stop"] == ["\n\n", "a\tb", "\\n"]

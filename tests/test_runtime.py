@@ -86,6 +86,28 @@ def test_an_engine_error_comes_back_in_the_callers_thread():
         run_interruptible(Generation(Failing(), GenerationRequest("x")))
 
 
+def test_ctrl_c_landing_before_the_wait_begins_still_cancels_and_keeps_the_result(monkeypatch):
+    """The signal can arrive while the worker thread is being started (a busy machine streams
+    the first tokens before the caller reaches its wait): the generation is cancelled, not lost."""
+    import threading
+
+    class HeldUntilCancelled(ScriptedEngine):
+        def generate(self, request, on_event=None, handle=None):
+            while not handle.cancelled:
+                threading.Event().wait(0.01)  # polls as the decode loop does, once per step
+            return super().generate(request, on_event, handle)
+
+    class InterruptedStart(threading.Thread):
+        def start(self):
+            super().start()
+            raise KeyboardInterrupt  # as a Ctrl+C arriving at this moment
+
+    monkeypatch.setattr("playground.runtime.running.threading.Thread", InterruptedStart)
+    generation = Generation(HeldUntilCancelled(), GenerationRequest("x"))
+    result = run_interruptible(generation)
+    assert generation.handle.cancelled and result.responses
+
+
 def test_the_keeper_records_saves_opens_and_exports():
     engine = ScriptedEngine()
     keeper = SessionKeeper()

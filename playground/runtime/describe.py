@@ -80,7 +80,24 @@ def format_value(spec: ParamSpec, value: float | int | None) -> str:
         return "none"
     if spec.kind == "int":
         return str(int(value))
-    return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.1f}"
+    if value == int(value):
+        return f"{value:.1f}"
+    short = f"{value:.4f}".rstrip("0").rstrip(".")
+    return short if float(short) != 0 else f"{value:.1e}"  # 0.00001 is not 0
+
+
+def amount(done: int | None, total: int | None) -> str:
+    """Bytes loaded of the total, in the unit that suits the total (``3.2/31.3 GB``, ``1.2/4.5 MB``)."""
+    if not total:
+        return ""
+    scale, unit = next(((s, u) for s, u in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")) if total >= s), (1, "bytes"))
+    return f"{(done or 0) / scale:.1f}/{total / scale:.1f} {unit}"
+
+
+def loading_line(stage: str, done: int | None, total: int | None) -> str:
+    """A loading stage with its progress in bytes, when known."""
+    text = amount(done, total)
+    return f"{stage} {text}" if text else stage
 
 
 def assignments(values: Mapping[str, Any], separator: str = ", ") -> str:

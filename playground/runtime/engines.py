@@ -53,6 +53,21 @@ class LoadedInfo(Protocol):
     def describe(self) -> str: ...
 
 
+class TokenizerInfo(Protocol):
+    """The tokenizer as far as the front-ends care: token ids back to text."""
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]: ...
+
+    def decode(self, token_ids: list[int]) -> str: ...
+
+
+class PreparedInfo(Protocol):
+    """A prompt as the model will read it (``playground.engine.engine.PreparedPrompt``)."""
+
+    @property
+    def ids(self) -> list[int]: ...
+
+
 class PlaygroundEngine(Protocol):
     """Counts tokens and generates; one generation at a time, steered through its handle."""
 
@@ -65,7 +80,12 @@ class PlaygroundEngine(Protocol):
     @property
     def loaded(self) -> LoadedInfo: ...
 
+    @property
+    def tokenizer(self) -> TokenizerInfo: ...
+
     def count_tokens(self, text: str) -> int: ...
+
+    def prepare(self, request: GenerationRequest) -> PreparedInfo: ...
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult: ...

@@ -66,11 +66,16 @@ class SessionKeeper:
         given: a ``<FILL>`` in it makes a prefix and a suffix. Raises the store's ``UserError``s:
         ``NameNeeded`` (no file yet: ask for a name), ``NameTaken`` (another session has that
         name: ask, then pass ``overwrite``), ``BadName``, ``WriteFailed``."""
+        self._take(params, text)
+        return self.store.save(self.session, name, overwrite=overwrite)
+
+    def _take(self, params: SamplingParams, text: str | None) -> None:
+        """The session's current prompt (the editor's ``text``; a ``<FILL>`` in it makes a prefix
+        and a suffix) and parameters, as the front-end has them now."""
         if text is not None:
             prompt, suffix = split_at_marker(text) or (text, None)
             self.session.prompt, self.session.suffix, self.session.fim = prompt, suffix, suffix is not None
         self.session.params = params
-        return self.store.save(self.session, name, overwrite=overwrite)
 
     def save_as(self, name: str, params: SamplingParams, text: str | None = None, *, overwrite: bool = False) -> Path:
         """``save`` under ``name`` (a name, or a path ending in ``.json``)."""
@@ -88,6 +93,9 @@ class SessionKeeper:
             return f"This run was recorded with {run.model.id}; another model gives other tokens."
         return None
 
-    def export_markdown(self) -> Path:
-        """Write the session as Markdown into the exports folder."""
+    def export_markdown(self, params: SamplingParams | None = None, text: str | None = None) -> Path:
+        """Write the session as Markdown into the exports folder, with the front-end's current
+        ``params`` and prompt ``text`` when given (what is on screen, not only what last ran)."""
+        if params is not None:
+            self._take(params, text)
         return self.store.export(self.session)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 FILL_MARKER = "<FILL>"
 
-#: Languages both the playground's editor (Textual's tree-sitter grammars) and the REPL
-#: (Pygments) highlight, for the playground's picker and the REPL's completion.
+#: Languages the REPL's /lang completes (Pygments highlights these and many more); the
+#: playground's picker offers every language its editor's tree-sitter grammars highlight.
 LANGUAGES = ("python", "javascript", "rust", "go", "java", "bash", "sql", "html", "css", "json", "yaml", "toml",
              "markdown", "xml")
 

@@ -62,7 +62,19 @@ def run_interruptible(generation: Generation, on_event: EventSink | None = None)
         finally:
             done.set()
 
-    threading.Thread(target=work, name="generate", daemon=True).start()
+    thread = threading.Thread(target=work, name="generate", daemon=True)
+    try:
+        thread.start()
+        _wait_cancelling_on_interrupt(done, generation)
+    except KeyboardInterrupt:  # Ctrl+C before the wait began (the thread may already be streaming)
+        generation.cancel()
+        _wait_cancelling_on_interrupt(done, generation)
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+def _wait_cancelling_on_interrupt(done: threading.Event, generation: Generation) -> None:
     # Wait on an event, not Thread.join: a signal landing inside join() can leave the thread
     # looking finished while it still runs.
     while not done.is_set():
@@ -70,6 +82,3 @@ def run_interruptible(generation: Generation, on_event: EventSink | None = None)
             done.wait(0.1)
         except KeyboardInterrupt:
             generation.cancel()
-    if errors:
-        raise errors[0]
-    return results[0]

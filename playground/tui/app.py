@@ -1,9 +1,9 @@
 """The playground app: the one owner of the playground's state, and where its messages meet.
 
-Data flows one way. The panel, the editor and the response pane show ``state`` (bound to it)
-and post intents; the app applies each to ``state`` and to the running generation, through its
-handle. Only the app (and the plain controllers it delegates to) writes ``state``; no widget does.
-Workers load the model and generate in threads; their results come back as past-tense messages.
+Data flows one way. The widgets show the app's reactives (bound to them) and post intents; the
+app applies each to ``state`` and to the running generation, through its handle. Only the app
+(with the plain controllers it delegates to) writes its reactives. Workers load the model and
+generate in threads; their results come back as past-tense messages, their errors to one handler.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
-from textual.notifications import SeverityLevel
+from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState
@@ -34,12 +33,15 @@ from playground.runtime.opening import describe_engine, open_engine, option_note
 from playground.runtime.prompts import FILL_MARKER
 from playground.runtime.running import Generation
 from playground.sessions.session import Session
+from playground.tui.areas import NARROW_WIDTH, Areas
+from playground.tui.file_control import FileControl
 from playground.tui.generation_control import GenerationControl
 from playground.tui.keymap import binding_ids, checked_keymap
+from playground.tui.keys import PLAYGROUND_BINDINGS
 from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
-from playground.tui.palette import PaletteCommand, PlaygroundCommands, ThemeCommands, playground_commands
+from playground.tui.palette import PaletteCommand, PlaygroundCommands, commands_for
+from playground.tui.plain_app import PlainTextApp
 from playground.tui.preset_control import PresetControl
-from playground.tui.safe_text import printable
 from playground.tui.screens.help import HelpScreen
 from playground.tui.session_control import SessionControl
 from playground.tui.signals import exit_on_signals
@@ -47,34 +49,34 @@ from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
 from playground.tui.theme_control import ThemeControl
 from playground.tui.widgets.param_panel import ParameterPanel
-from playground.tui.widgets.prompt_editor import PromptEditor
+from playground.tui.widgets.prompt_editor import PromptEditor, TokenCounter
 from playground.tui.widgets.responses import ResponsesPane
-from playground.tui.widgets.status_bar import StatusBar
+from playground.tui.widgets.status_bar import ModelStatus, StatusBar
 
 
-class PlaygroundApp(App[None]):
+class PlaygroundApp(PlainTextApp):
     """StarCoder2 in a terminal: write code, set every sampling knob, watch it complete."""
 
     CSS_PATH = "app.tcss"
     TITLE = "starcoder-play"
     COMMANDS = App.COMMANDS | {PlaygroundCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f5,ctrl+r", "generate", "Generate", id="generate", tooltip="Complete the prompt"),
-        Binding("escape", "stop", "Stop", id="stop", priority=True, tooltip="Stop the generation within one step"),
-        Binding("f3", "continue", "Continue", id="continue",
-                tooltip="Append the response to the prompt (or put the fill in the hole) and generate on"),
-        Binding("f4", "pin_seed", "Pin seed", id="pin-seed", tooltip="Reuse the last run's seed"),
-        Binding("f8", "toggle_fim", "FIM", id="toggle-fim", tooltip="Fill-in-the-middle at <FILL> or the cursor"),
-        Binding("ctrl+s", "save_session", "Save", id="save-session", tooltip="Save this session"),
-        Binding("f2", "sessions", "Sessions", id="sessions", tooltip="Saved and recent sessions"),
-        Binding("f1", "help", "Help", id="help", tooltip="Keys and parameters"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = list(PLAYGROUND_BINDINGS)
 
     state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
     """Both columns' parameters, linked or not, the column edited, FIM, language, last seed."""
 
     generating: reactive[bool] = reactive(False, init=False)
     """A generation is running."""
+
+    model_status: reactive[ModelStatus] = reactive(ModelStatus, init=False)
+    """The model: loading (and how far), loaded (its line), or why it failed."""
+
+    run_status: reactive[str] = reactive("", init=False)
+    """The run streaming or last finished, in one line (or why it could not run)."""
+
+    token_counter: reactive[TokenCounter | None] = reactive(None, init=False)
+    """How the loaded model counts the prompt's tokens (None until one has loaded)."""
 
     def __init__(self, options: LoadOptions, params: SamplingParams | None = None, *,
                  loader: EngineLoader = open_engine, config: AppConfig | None = None,
@@ -88,25 +90,28 @@ class PlaygroundApp(App[None]):
         self.engine: PlaygroundEngine | None = None
         self.generation = GenerationControl(self)
         self.sessions = SessionControl(self)
+        self.files = FileControl(self)
         self.themes = ThemeControl(self)
         self.presets = PresetControl(self)
+        self.areas = Areas(self)
         self._session_to_open = session
         self._initial_prompt = prompt
-        self.crash: Exception | None = None  # re-raised by run_playground once the terminal is restored
+        self.crash = None
         keymap, self.start_problems = checked_keymap(self.config.keymap, binding_ids([DOMNode]))
         self.set_keymap(keymap)
 
-    # ---------------------------------------------------------------- layout
+    # ---------------------------------------------------------------- layout and focus
     def compose(self) -> ComposeResult:
         state = self.state
         presets, _problems = available_presets()
         choices = [(f"{p.name}: {p.description}" if p.description else p.name, p.name) for p in presets.values()]
         with Horizontal(id="main"):
             with Vertical(id="work"):
-                yield PromptEditor(self._initial_prompt, state=state).data_bind(PlaygroundApp.state)
+                yield PromptEditor(self._initial_prompt, state=state).data_bind(PlaygroundApp.state,
+                                                                                counter=PlaygroundApp.token_counter)
                 yield ResponsesPane(state).data_bind(PlaygroundApp.state)
             yield ParameterPanel(state, presets=choices).data_bind(PlaygroundApp.state)
-        yield StatusBar()
+        yield StatusBar().data_bind(PlaygroundApp.model_status, PlaygroundApp.run_status)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -117,8 +122,24 @@ class PlaygroundApp(App[None]):
             self.notify(problem, severity="warning", timeout=8)
         if self._session_to_open is not None:
             self.sessions.open(self._session_to_open)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         # Load after the first frame is on screen: importing torch must not delay it.
         self.call_after_refresh(self.load_model, self.options)
+
+    def _screen_changed(self, screen: object) -> None:
+        # A dialog, the palette or the help closed: focus where it was, or the editor.
+        if screen is self.default_screen:
+            self.call_after_refresh(self.areas.restore)
+
+    @on(DescendantFocus)
+    def _focus_moved(self, event: DescendantFocus) -> None:
+        self.areas.focused(event.widget)
+
+    def action_cycle_area(self, step: int) -> None:
+        self.areas.cycle(step)
+
+    def action_toggle_panel(self) -> None:
+        self.areas.toggle_panel()
 
     # ---------------------------------------------------------------- model
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
@@ -130,21 +151,22 @@ class PlaygroundApp(App[None]):
         self.post_message(ModelLoaded(engine, describe_engine(engine)))
 
     def on_model_load_progressed(self, message: ModelLoadProgressed) -> None:
-        progress = message.progress
-        self.query_one(StatusBar).show_progress(progress.stage, progress.done, progress.total)
+        self.model_status = ModelStatus.loading_from(message.progress)
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.engine = message.engine
-        self.query_one(StatusBar).show_model(message.description)
-        self.query_one(PromptEditor).count_tokens_with(message.engine.count_tokens, message.engine.context_window)
+        self.model_status = ModelStatus(message.description, loading=False)
+        self.token_counter = TokenCounter(message.engine.count_tokens, message.engine.context_window)
+        self.generation.model_ready()
         for warning in message.engine.loaded.warnings:
-            self.notify(warning, title="Model loaded", severity="warning", timeout=10, markup=False)
+            self.notify(warning, title="Model loaded", severity="warning", timeout=10)
 
     @on(Button.Pressed, "#load-demo")
     def action_load_demo(self) -> None:
         self.options = dataclasses.replace(self.options, demo=True)
-        self.query_one(StatusBar).show_progress("building the demo model", None, None)
+        self.model_status = ModelStatus("loading the demo model")
         self.load_model(self.options)
+        self.call_after_refresh(self.areas.restore)
 
     # ---------------------------------------------------------------- workers: one place for errors
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -154,24 +176,25 @@ class PlaygroundApp(App[None]):
     def on_worker_failed(self, message: WorkerFailed) -> None:
         if message.group == "load":
             self.engine = None
-            self.query_one(StatusBar).show_error(message.message, offer_demo=not self.options.demo)
+            self.model_status = ModelStatus(message.message, loading=False, failed=True,
+                                            offer_demo=not self.options.demo)
+            self.generation.model_failed()
             self.notify(message.message, title="The model did not load", severity="error", timeout=10)
         else:
             self.generation.failed(message.message)
 
     # ---------------------------------------------------------------- generation
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            return self.generating  # otherwise escape goes on to the focused widget
-        return True
+        if action in ("stop", "cycle_area") and self.screen is not self.default_screen:
+            return False  # escape and F6 go on to the dialog on top
+        return self.generation.can_stop if action == "stop" else True  # else escape goes to the focused widget
 
     def watch_generating(self) -> None:
         self.refresh_bindings()
 
     def action_generate(self) -> None:
-        editor = self.query_one(PromptEditor)
-        prompt, suffix = editor.split_at_hole() if self.state.fim else (editor.text, None)
-        self.generation.start(self.state.request(prompt, suffix))
+        self.generation.start(self.generation.current_request())
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="generate")
     def run_generation(self, generation: Generation) -> None:
@@ -188,6 +211,7 @@ class PlaygroundApp(App[None]):
 
     def action_stop(self) -> None:
         self.generation.stop()
+        self.refresh_bindings()
 
     def action_continue(self, column: int = 0) -> None:
         """Append a response to the prompt (or put a fill into its hole) and generate on."""
@@ -200,7 +224,10 @@ class PlaygroundApp(App[None]):
 
     def action_clear_output(self) -> None:
         self.query_one(ResponsesPane).clear()
-        self.query_one(StatusBar).show_run("")
+        self.run_status = ""
+
+    def action_clear_prompt(self) -> None:
+        self.files.clear_prompt()
 
     # ---------------------------------------------------------------- intents: the state's one writer
     @on(ParameterPanel.Changed)
@@ -214,7 +241,7 @@ class PlaygroundApp(App[None]):
 
     @on(ParameterPanel.PresetChosen)
     def _preset_chosen(self, event: ParameterPanel.PresetChosen) -> None:
-        self.action_apply_preset(event.name)
+        self.presets.apply(event.name)
 
     @on(ParameterPanel.LanguageChanged)
     def _language_set(self, event: ParameterPanel.LanguageChanged) -> None:
@@ -229,18 +256,24 @@ class PlaygroundApp(App[None]):
         self.state = self.state.replace(fim=not self.state.fim)
 
     def action_pin_seed(self) -> None:
-        if self.state.last_seed is None:
-            self.notify("No seed to pin yet: generate first.", severity="warning")
-            return
-        self.state = self.state.with_value("seed", self.state.last_seed)
+        self.generation.pin_seed()
 
     def action_apply_preset(self, name: str) -> None:
         self.presets.apply(name)
 
     def action_save_preset(self) -> None:
-        self.presets.save()
+        self.presets.ask_save()
 
-    # ---------------------------------------------------------------- sessions, help, palette
+    # ---------------------------------------------------------------- files, sessions, help, palette
+    def action_open_file(self) -> None:
+        self.files.ask_open()
+
+    def action_save_response(self, column: int) -> None:
+        self.files.ask_save_response(column)
+
+    def action_tokens(self) -> None:
+        self.files.show_tokens()
+
     def action_save_session(self) -> None:
         self.sessions.save()
 
@@ -257,38 +290,7 @@ class PlaygroundApp(App[None]):
         self.push_screen(HelpScreen(self.BINDINGS))
 
     def palette_commands(self) -> list[PaletteCommand]:
-        presets, problems = available_presets()
-        for problem in problems:
-            self.notify(problem, severity="warning")
-        offer_demo = self.engine is None or not self.options.demo
-        return playground_commands(presets.values(), self.available_themes, offer_demo)
-
-    def action_use_theme(self, name: str) -> None:
-        self.theme = name
-
-    def search_themes(self) -> None:
-        """Textual's theme picker, with theme names (from files) shown as text."""
-        self.push_screen(CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…"))
-
-    def action_help_quit(self) -> None:
-        # Textual's own says this with markup, and every notification here is plain text.
-        keys = [key for key, active in self.active_bindings.items() if active.binding.action in ("quit", "app.quit")]
-        if keys:
-            self.notify(f"Press {keys[0]} to quit the app", title="Do you want to quit?")
-
-    def _handle_exception(self, error: Exception) -> None:
-        # Textual exits (restoring the terminal), then would print a traceback with locals; the
-        # CLI's rule is one line (STARCODER_PLAY_DEBUG=1 for the traceback): run_playground re-raises.
-        self.crash = self.crash or error
-        super()._handle_exception(error)
-        self._exit_renderables.clear()
-
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Every notification shows its text as written: messages carry names, paths and values
-        that users typed or files held, so none is read as markup (widgets' ``notify`` ask for
-        markup by default; they get text too)."""
-        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout, markup=False)
+        return commands_for(self)
 
 
 def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None, *,

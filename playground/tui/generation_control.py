@@ -1,4 +1,5 @@
-"""Generation in the playground: start a run, stream it in, finish it, stop or steer it, keep a column."""
+"""Generation in the playground: start a run (or queue it while the model loads), stream it in,
+finish it, stop or steer it, keep a column."""
 
 from __future__ import annotations
 
@@ -12,38 +13,66 @@ from playground.tui.messages import TokensStreamed
 from playground.tui.runs import RunState
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.responses import ResponsesPane
-from playground.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
+QUEUED = "queued: starts when the model is ready (escape cancels)"
+
 
 class GenerationControl:
-    """Everything between F5 and the finished responses. Holds the run being shown
-    (``run``); the app's worker runs its generation."""
+    """Everything between F5 and the finished responses. Holds the run being shown (``run``)
+    and the one asked for while the model was still loading (``queued``); the app's worker
+    runs the generation."""
 
     def __init__(self, app: PlaygroundApp) -> None:
         self.app = app
         self.run: RunState | None = None
+        self.queued: tuple[GenerationRequest, RunRecord | None] | None = None
+
+    def current_request(self) -> GenerationRequest:
+        """What F5 runs now: the editor's text (split at the hole in FIM mode), the panel's parameters."""
+        editor = self.app.default_screen.query_one(PromptEditor)
+        prompt, suffix = editor.split_at_hole() if self.app.state.fim else (editor.text, None)
+        return self.app.state.request(prompt, suffix)
 
     def start(self, request: GenerationRequest, replaying: RunRecord | None = None) -> None:
         app = self.app
         if app.generating:
+            app.notify("A generation is running: escape stops it.", severity="warning")
             return
         if app.engine is None:
-            app.notify("No model is loaded yet (see the status line).", severity="warning")
+            if app.model_status.loading:
+                self.queued = (request, replaying)
+                app.run_status = QUEUED
+                app.notify("The model is still loading: this run starts as soon as it is ready.")
+            else:
+                app.notify("No model is loaded (see the status line): load one, or the demo model from the "
+                           "palette (ctrl+p).", severity="warning")
             return
+        self.queued = None
         self.run = RunState(Generation(app.engine, request), replaying)
-        app.query_one(ResponsesPane).begin(request)
+        app.default_screen.query_one(ResponsesPane).begin(request)
         app.generating = True
-        app.query_one(StatusBar).show_run("replaying…" if replaying else "prefilling…")
+        app.run_status = "replaying…" if replaying else "prefilling…"
         app.run_generation(self.run.generation)
 
+    def model_ready(self) -> None:
+        """The model has loaded: run what was asked for while it loaded."""
+        if self.queued is not None:
+            self.start(*self.queued)
+
+    def model_failed(self) -> None:
+        if self.queued is not None:
+            self.queued = None
+            self.app.run_status = "the queued run was dropped: the model did not load"
+            self.app.refresh_bindings()
+
     def streamed(self, message: TokensStreamed) -> None:
-        self.app.query_one(ResponsesPane).stream(message.texts)
+        self.app.default_screen.query_one(ResponsesPane).stream(message.texts)
         if self.run is not None:
             self.run.absorb(message)
-            self.app.query_one(StatusBar).show_run(self.run.describe())
+            self.app.run_status = self.run.describe()
 
     def finished(self, result: GenerationResult) -> None:
         """Record the run (a replay too, checked against the saved one), then show the figures:
@@ -61,39 +90,70 @@ class GenerationControl:
             verdict = replay_verdict([r.token_ids for r in run.replaying.responses], result)
             summary = f"{verdict} · {summary}"
             app.notify(verdict, title="Replay")
-        app.query_one(StatusBar).show_run(summary)
+        app.run_status = summary
         app.state = app.state.replace(last_seed=result.seed)
-        app.query_one(ResponsesPane).finish(run)
+        app.default_screen.query_one(ResponsesPane).finish(run)
         for warning in result.warnings:
             app.notify(warning, severity="warning", timeout=8)
 
     def failed(self, message: str) -> None:
         self.app.generating = False
-        self.app.query_one(ResponsesPane).stopped()
-        self.app.query_one(StatusBar).show_run(message)
+        self.app.default_screen.query_one(ResponsesPane).stopped()
+        self.app.run_status = message
         self.app.notify(message, title="Generation failed", severity="error", timeout=10)
+
+    @property
+    def can_stop(self) -> bool:
+        return self.app.generating or self.queued is not None
 
     def stop(self) -> None:
         if self.run is not None and self.app.generating:
             self.run.generation.cancel()
+        elif self.queued is not None:
+            self.queued = None
+            self.app.run_status = "queued run cancelled"
 
     def steer(self, name: str, value: Any, row: int | None) -> None:
         """A parameter changed in the panel: the running generation takes it from its next token."""
         if self.run is not None and self.app.generating:
             self.run.generation.steer(name, value, row)
 
+    def pin_seed(self) -> None:
+        """Pin the seed the last finished run used (not while one runs: its seed is not the last)."""
+        app = self.app
+        if app.generating:
+            app.notify("A run is still going: pin its seed once it has finished.", severity="warning")
+        elif app.state.last_seed is None:
+            app.notify("No seed to pin yet: generate first.", severity="warning")
+        else:
+            app.state = app.state.with_value("seed", app.state.last_seed)
+            app.notify(f"Seed pinned: {app.state.last_seed}")
+
+    def response_text(self, column: int) -> str | None:
+        """The text of ``column`` of the finished run, or None (and the reason, notified)."""
+        app, run = self.app, self.run
+        if app.generating:
+            app.notify("Wait for the run to finish (escape stops it).", severity="warning")
+        elif run is None or run.result is None:
+            app.notify("No response yet: generate first.", severity="warning")
+        elif column >= len(run.result.responses):
+            app.notify(f"The last run has one response: there is no response {column + 1}.", severity="warning")
+        else:
+            return run.result.responses[column].text
+        return None
+
     def keep(self, column: int, how: str) -> bool:
         """Keep one column of the finished run: ``copy`` it, or make it the ``prompt`` (a fill
         goes into the hole, and FIM mode ends)."""
         app, run = self.app, self.run
-        if app.generating or run is None or run.result is None or column >= len(run.result.responses):
+        text = self.response_text(column)
+        if text is None or run is None:
             return False
-        text = run.result.responses[column].text
         if how == "copy":
             app.copy_to_clipboard(text)
             app.notify(f"Copied response {column + 1} ({len(text):,} characters)")
             return True
-        editor = app.query_one(PromptEditor)
+        editor = app.default_screen.query_one(PromptEditor)
         if run.request.is_fim:
             editor.insert_fill(text)
             app.state = app.state.replace(fim=False)

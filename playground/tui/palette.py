@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.theme import ThemeProvider
 
-from playground.presets import Preset
+from playground.presets import Preset, available_presets
 from playground.runtime.describe import preset_summary
 from playground.runtime.prompts import FILL_MARKER
 from playground.tui.safe_text import highlighted, markup_literal, plain
+
+if TYPE_CHECKING:
+    from playground.tui.app import PlaygroundApp
 
 
 @dataclass(frozen=True)
@@ -34,17 +37,26 @@ class PaletteSource(Protocol):
     def palette_commands(self) -> list[PaletteCommand]: ...
 
 
-def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_demo: bool) -> list[PaletteCommand]:
+def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_demo: bool, *, columns: int = 1,
+                        remembers_theme: bool = True) -> list[PaletteCommand]:
+    """``columns``: response columns there are to keep (a second one only in two-response mode
+    or after a two-response run); ``remembers_theme``: config.toml can be written."""
     commands = [PaletteCommand(f"Preset: {preset.name}", f"{preset.description or 'apply'} ({preset_summary(preset)})",
                                f"apply_preset({preset.name!r})") for preset in presets]
     commands += [
-        PaletteCommand("Fill-in-the-middle: toggle", f"Split the prompt at {FILL_MARKER} or the cursor", "toggle_fim"),
+        PaletteCommand("Fill-in-the-middle: toggle", f"Split the prompt at {FILL_MARKER} or the cursor (F8)",
+                       "toggle_fim"),
+        PaletteCommand("Open a file into the editor", "Its text becomes the prompt (ctrl+o)", "open_file"),
+        PaletteCommand("Clear the prompt", "Empty the editor (ctrl+z brings it back)", "clear_prompt"),
+        PaletteCommand("Show the prompt's tokens", "The exact text and token ids the model reads (F9)", "tokens"),
         PaletteCommand("Clear output", "Empty the response panes", "clear_output"),
+        PaletteCommand("Show or hide the parameter panel", "More room for the editor (ctrl+b)", "toggle_panel"),
     ]
-    for column in (0, 1):
+    for column in range(columns):
         name = f"response {column + 1}"
         commands += [
             PaletteCommand(f"Copy {name}", "To the clipboard", f"keep({column}, 'copy')"),
+            PaletteCommand(f"Save {name} to a file", "Asks for a path (tab completes)", f"save_response({column})"),
             PaletteCommand(f"Make {name} the prompt", "Prompt + response into the editor", f"keep({column}, 'prompt')"),
             PaletteCommand(f"Continue from {name}", "Make it the prompt and generate on", f"continue({column})"),
         ]
@@ -59,9 +71,23 @@ def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_
     if offer_demo:
         commands.append(PaletteCommand("Load the demo model",
                                        "A tiny random-weight model: try everything, output is noise", "load_demo"))
-    commands += [PaletteCommand(f"Theme: {name}", "Switch theme (remembered)", f"use_theme({name!r})")
-                 for name in sorted(themes)]
+    theme_help = "Switch theme (remembered)" if remembers_theme else \
+        "Switch theme (not remembered: config.toml could not be read)"
+    commands += [PaletteCommand(f"Theme: {name}", theme_help, f"use_theme({name!r})") for name in sorted(themes)]
     return commands
+
+
+def commands_for(app: PlaygroundApp) -> list[PaletteCommand]:
+    """The commands that make sense in ``app`` now (presets and themes read from disk)."""
+    presets, problems = available_presets()
+    for problem in problems:
+        app.notify(problem, severity="warning")
+    offer_demo = app.engine is None or not app.options.demo
+    run = app.generation.run
+    ran_two = run is not None and run.result is not None and len(run.result.responses) == 2
+    return playground_commands(presets.values(), app.available_themes, offer_demo,
+                               columns=2 if ran_two or app.state.responses == 2 else 1,
+                               remembers_theme=not app.config.broken)
 
 
 class PlaygroundCommands(Provider):

@@ -1,4 +1,4 @@
-"""Presets in the playground: one applied to the column being edited, the parameters saved as one."""
+"""Presets in the playground: apply one to the column being edited, save the panel's parameters as one."""
 
 from __future__ import annotations
 
@@ -21,18 +21,18 @@ class PresetControl:
         self.app = app
 
     def apply(self, name: str) -> None:
-        """Apply a preset to the column being edited."""
+        """Apply a preset to the column being edited (a deleted or broken one is a notification)."""
         app = self.app
         try:
             preset = find_preset(name)
-        except UserError as error:  # deleted or broken since it was listed
+        except UserError as error:
             app.notify(str(error), severity="error")
             return
         app.state = app.state.with_params(apply_preset(preset, app.state.edited))
         app.notify(f"Preset {preset.name}: {preset_summary(preset)}")
 
-    def save(self) -> None:
-        """Ask for a name, then write the current parameters as a preset."""
+    def ask_save(self) -> None:
+        """Ask for a name, then save the parameters the panel shows (the column being edited) as a preset."""
         self.app.push_screen(NamePrompt("Save the current parameters as preset:"), self.save_as)
 
     def save_as(self, name: str | None) -> None:
@@ -40,7 +40,7 @@ class PresetControl:
         if not name:
             return
         try:
-            path = save_user_preset(name, app.state.params)
+            path = save_user_preset(name, app.state.edited)
         except (UserError, OSError) as error:  # a read-only folder or a full disk: say so, keep going
             app.notify(error_line(error), title="Preset not saved", severity="error", timeout=10)
             return

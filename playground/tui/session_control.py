@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
 
+def suggested_name(prompt: str) -> str:
+    """A session name from the prompt's first line: its words, one space between them
+    (``x = 1`` → ``x 1``), at most 40 characters; ``session`` when it has none."""
+    words = re.sub(r"[^\w.+-]+", " ", first_line(prompt)).split()
+    return " ".join(words)[:40].strip() or "session"
+
+
 class SessionControl:
     """Between the session keeper (``app.keeper``) and the screen: names asked for, an overwrite
     confirmed, files opened into the editor, the panel and the response columns, problems as
@@ -36,8 +43,8 @@ class SessionControl:
             self._save(None)
 
     def ask_name(self) -> None:
-        default = re.sub(r"[^\w .+-]", "", first_line(self.app.keeper.session.prompt))[:40].strip() or "session"
-        self.app.push_screen(NamePrompt("Save the session as (a name, or a path ending in .json):", default),
+        self.app.push_screen(NamePrompt("Save the session as (a name, or a path ending in .json):",
+                                        suggested_name(self.app.keeper.session.prompt)),
                              self.save_as)
 
     def save_as(self, name: str | None) -> None:
@@ -47,7 +54,7 @@ class SessionControl:
     def _save(self, name: str | None, overwrite: bool = False) -> None:
         app = self.app
         try:
-            path = app.keeper.save(app.state.params, app.query_one(PromptEditor).text, name, overwrite=overwrite)
+            path = app.keeper.save(app.state.params, self._editor_text(), name, overwrite=overwrite)
         except NameNeeded:
             self.ask_name()
             return
@@ -63,6 +70,9 @@ class SessionControl:
             return
         app.notify(f"Saved {shown(path)}")
 
+    def _editor_text(self) -> str:
+        return self.app.default_screen.query_one(PromptEditor).text
+
     def browse(self) -> None:
         self.app.push_screen(SessionsScreen(self.app.keeper.store), lambda entry: self.open(entry) if entry else None)
 
@@ -75,10 +85,11 @@ class SessionControl:
         except UserError as error:
             app.notify(str(error), title="Cannot open session", severity="error", timeout=10)
             return
-        app.query_one(PromptEditor).load_text(join_at_marker(session.prompt, session.suffix if session.fim else None))
+        text = join_at_marker(session.prompt, session.suffix if session.fim else None)
+        app.default_screen.query_one(PromptEditor).load_text(text)
         app.state = app.state.replace(fim=session.fim).with_params(app.keeper.params)
         if session.runs:
-            app.query_one(ResponsesPane).show_saved(session.runs[-1])
+            app.default_screen.query_one(ResponsesPane).show_saved(session.runs[-1])
         app.notify(f"Opened {shown(session.title)}: {len(session.runs)} run(s)")
 
     def replay(self) -> None:
@@ -95,7 +106,7 @@ class SessionControl:
 
     def export_markdown(self) -> None:
         try:
-            path = self.app.keeper.export_markdown()
+            path = self.app.keeper.export_markdown(self.app.state.params, self._editor_text())
         except UserError as error:
             self.app.notify(str(error), severity="error")
             return

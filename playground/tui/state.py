@@ -49,23 +49,27 @@ class PlaygroundState:
 
     def with_value(self, name: str, value: Any) -> PlaygroundState:
         """One parameter set in the panel, on the edited column (both while linked). The number
-        of responses is one setting for both columns."""
+        of responses is one setting for both columns; going back to one response keeps the
+        column the panel shows (see ``with_params``)."""
         if name == "num_responses":
-            return self.replace(params=self.params.replace(num_responses=value),
-                                params_b=self.params_b.replace(num_responses=value))
+            return self.with_params(self.edited.replace(num_responses=value))
         return self.with_params(self.edited.replace(**{name: value}))
 
     def with_params(self, params: SamplingParams) -> PlaygroundState:
-        """A whole set (a preset, a session) for the edited column (both while linked)."""
-        if self.linked:
-            return self.replace(params=params, params_b=params)
+        """A whole set (a preset, a session) for the edited column (both while linked).
+
+        With one response there is one set of parameters: whatever the panel showed becomes
+        it, and the columns link again, so no hidden column is left to edit or to title."""
+        if self.linked or params.num_responses == 1:
+            return self.replace(params=params, params_b=params, linked=True, editing=0)
         other = (self.params_b if self.editing == 0 else self.params).replace(num_responses=params.num_responses)
         a, b = (params, other) if self.editing == 0 else (other, params)
         return self.replace(params=a, params_b=b)
 
     def with_columns(self, linked: bool, editing: int) -> PlaygroundState:
-        """Link or unlink the columns, or edit the other one. Linking again makes B a copy of A."""
-        if linked:
+        """Link or unlink the columns, or edit the other one. Linking again makes B a copy of A;
+        with one response the columns stay linked."""
+        if linked or self.responses == 1:
             return self.replace(linked=True, editing=0, params_b=self.params)
         return self.replace(linked=False, editing=editing)
 

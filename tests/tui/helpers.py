@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,18 +11,49 @@ from textual.pilot import Pilot
 
 from playground.engine.options import LoadOptions
 from playground.params import SamplingParams
+from playground.runtime.engines import PlaygroundEngine, ProgressCallback
+from playground.runtime.opening import open_engine
 from playground.tui.app import PlaygroundApp, create_app
 from tests.fakes import ScriptedEngine
 
 
-async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], safety_net: float = 240.0) -> None:
+    """Let the app run until ``predicate`` holds (a model loaded, a run finished). It is checked
+    each time the app has handled what was posted; ``safety_net`` only ends a test that would
+    otherwise hang, far beyond any wait on a busy machine."""
     waited = 0.0
     while not predicate():
         await pilot.pause(0.05)
         waited += 0.05
-        if waited > timeout:
-            raise AssertionError("timed out waiting for the app")
+        if waited > safety_net:
+            raise AssertionError("the app never got there")
     await pilot.pause()
+
+
+class ForwardGate:
+    """Holds the model at its ``at``-th forward pass (the prefill is the first) until the test
+    calls ``release``: the test acts mid-stream at a known step, however busy the machine."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.calls = 0
+        self.reached = threading.Event()
+        self._released = threading.Event()
+
+    def _hook(self, *args: Any) -> None:
+        self.calls += 1
+        if self.calls == self.at:
+            self.reached.set()
+            self._released.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
+
+    def release(self) -> None:
+        self._released.set()
+
+    def loader(self, options: LoadOptions, progress: ProgressCallback) -> PlaygroundEngine:
+        """The real loader, with this gate on the model's forward pass."""
+        engine = open_engine(options, progress)
+        engine.model.register_forward_hook(self._hook)
+        return engine
 
 
 def run_finished(app: PlaygroundApp) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from textual.command import CommandList, CommandPalette
@@ -12,7 +11,6 @@ from textual.widgets import Input, RadioSet, Select, Switch
 from playground.config import load_config
 from playground.engine.options import LoadOptions
 from playground.params import SamplingParams
-from playground.runtime.opening import open_engine
 from playground.tui.app import create_app
 from playground.tui.widgets.param_control import ParamControl
 from playground.tui.widgets.param_panel import ParameterPanel
@@ -22,18 +20,9 @@ from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.slider import Slider
 from playground.tui.widgets.stop_list import StopList
 from tests.fakes import FakeLoaded, GatedEngine, ScriptedEngine
-from tests.tui.helpers import run_finished, scripted_app, tiny_app, tokens_streamed, wait_for
+from tests.tui.helpers import ForwardGate, run_finished, scripted_app, tiny_app, wait_for
 
 SIZE = (150, 45)
-
-
-def slowed_loader(seconds_per_step: float = 0.02):
-    """The real loader, with each forward pass slowed, so a test can act mid-stream."""
-    def load(options, progress):
-        engine = open_engine(options, progress)
-        engine.model.register_forward_hook(lambda *args: time.sleep(seconds_per_step))
-        return engine
-    return load
 
 
 def test_type_generate_and_see_streamed_text(tiny_model_dir):
@@ -56,12 +45,14 @@ def test_type_generate_and_see_streamed_text(tiny_model_dir):
 
 def test_stop_mid_stream_keeps_the_partial_response(tiny_model_dir):
     async def scenario():
-        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=None, seed=1), loader=slowed_loader())
+        gate = ForwardGate(at=8)
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=None, seed=1), loader=gate.loader)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: tokens_streamed(app) > 5)
+            await wait_for(pilot, gate.reached.is_set)  # held mid-stream
             await pilot.press("escape")
+            gate.release()
             await wait_for(pilot, lambda: not app.generating)
             response = app.generation.run.result.responses[0]
             assert response.finish_reason == "cancelled"
@@ -160,15 +151,16 @@ def test_seed_stops_and_two_responses_from_the_panel():
 
 def test_live_slider_change_applies_mid_stream_and_is_recorded(tiny_model_dir):
     async def scenario():
-        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=None, seed=5), loader=slowed_loader())
+        gate = ForwardGate(at=6)
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=None, seed=5), loader=gate.loader)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f5")
-            await wait_for(pilot, lambda: tokens_streamed(app) > 3)
+            await wait_for(pilot, gate.reached.is_set)  # held mid-stream
             app.query_one("#slider-temperature", Slider).focus()
             await pilot.press("home")
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: not app.generating)
+            gate.release()
+            await wait_for(pilot, lambda: run_finished(app))
             changes = app.generation.run.result.live_changes
             assert [(c.name, c.value) for c in changes] == [("temperature", 0.0)]
             assert 3 < changes[0].at_token < len(app.generation.run.result.responses[0].token_ids)
@@ -265,7 +257,7 @@ def test_load_failure_keeps_the_app_usable_and_offers_the_demo(tmp_path):
             await pilot.press("f5")  # no model: a notice, not a crash
             assert not app.generating
             await pilot.click("#load-demo")
-            await wait_for(pilot, lambda: app.engine is not None, timeout=60)
+            await wait_for(pilot, lambda: app.engine is not None)
             assert "demo model" in str(app.query_one("#model-status").render())
     asyncio.run(scenario())
 
@@ -365,8 +357,12 @@ def test_palette_has_presets_and_applying_one_updates_the_panel():
         async with app.run_test(size=SIZE) as pilot:
             titles = [c.title for c in app.palette_commands()]
             assert {"Preset: precise-code", "Fill-in-the-middle: toggle", "Clear output", "Copy response 1",
-                    "Copy response 2", "Save session", "Sessions", "Replay last run", "Export session to Markdown",
-                    "Theme: starcoder-light"} <= set(titles)
+                    "Save session", "Sessions", "Replay last run", "Export session to Markdown",
+                    "Theme: starcoder-light", "Open a file into the editor", "Show the prompt's tokens",
+                    "Save response 1 to a file", "Clear the prompt"} <= set(titles)
+            assert "Copy response 2" not in titles  # one response: no second column to keep
+            app.state = app.state.with_value("num_responses", 2)
+            assert "Copy response 2" in [c.title for c in app.palette_commands()]
             await pilot.press("ctrl+p")
             await pilot.press(*"Preset: precise-code")
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)

@@ -148,3 +148,18 @@ def test_sessions_screen(snap_compare):
         steady(pilot.app)
 
     assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=sessions)
+
+
+def test_small_terminal(snap_compare):
+    """80×24: the editor and the responses keep the width; the panel waits behind ctrl+b."""
+    assert snap_compare(scripted_app(PROMPT, SamplingParams.make(seed=42)), terminal_size=(80, 24), run_before=finished)
+
+
+def test_small_terminal_with_the_panel(snap_compare):
+    async def panel(pilot):
+        await finished(pilot)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        steady(pilot.app)
+
+    assert snap_compare(scripted_app(PROMPT, SamplingParams.make(seed=42)), terminal_size=(80, 24), run_before=panel)

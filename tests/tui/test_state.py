@@ -17,11 +17,28 @@ def test_linked_columns_move_together_and_unlinked_ones_apart():
 
 
 def test_the_number_of_responses_is_one_setting_for_both_columns():
-    state = PlaygroundState.starting(WARM).with_columns(linked=False, editing=1).with_value("num_responses", 1)
-    assert state.params.num_responses == state.params_b.num_responses == 1
+    unlinked = PlaygroundState.starting(WARM).with_columns(linked=False, editing=1)
     preset = SamplingParams.make(temperature=0.0, num_responses=2)
-    state = state.with_params(preset)
+    state = unlinked.with_params(preset)
     assert state.params_b == preset and state.params.num_responses == 2 and state.params.temperature == 0.9
+    single = state.with_value("num_responses", 1)
+    assert single.params.num_responses == single.params_b.num_responses == 1
+
+
+def test_one_response_leaves_one_set_of_parameters_the_one_the_panel_showed():
+    """Issue 13, item 1: after an unlinked A/B, switching two responses off keeps the edited
+    column's parameters as the only set, and every later edit reaches the run."""
+    ab = PlaygroundState.starting(WARM).with_columns(linked=False, editing=1).with_value("temperature", 2.0)
+    single = ab.with_value("num_responses", 1)
+    assert single.linked and single.editing == 0 and single.params == single.params_b
+    assert single.params.temperature == 2.0 and single.params.num_responses == 1
+    edited = single.with_value("max_new_tokens", 8)
+    assert edited.request("x").params.max_new_tokens == 8 and edited.request("x").columns is None
+    assert single.with_columns(linked=False, editing=1).linked  # one response: nothing to unlink
+    again = edited.with_value("num_responses", 2)
+    assert again.linked and again.params_b == again.params and again.params.max_new_tokens == 8
+    from_session = ab.with_params(SamplingParams.make(top_k=5))  # a one-response session opened mid A/B
+    assert from_session.linked and from_session.params.top_k == 5 == from_session.params_b.top_k
 
 
 def test_the_request_gives_unlinked_columns_their_own_parameters():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import textual
 from textual.app import App
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 from textual.widgets.text_area import SyntaxAwareDocument
 
 from playground.engine.types import RowFinished, TokenEvent
@@ -109,4 +109,6 @@ def test_windowed_highlighting_runs_on_the_textual_it_was_checked_on():
     pins = [d for d in pyproject["project"]["dependencies"] if d.startswith("textual")]
     assert pins == [f"textual[syntax]>={TESTED_TEXTUAL_MAJOR}.0,<{TESTED_TEXTUAL_MAJOR + 1}"]
     assert callable(TextArea._build_highlight_map) and callable(TextArea._watch_scroll_y)
+    # value_box runs a widget's own bindings from its private binding map (Textual issue #6605)
+    assert "ctrl+k" in Input()._bindings.key_to_bindings and "ctrl+a" in ResponseView(0)._bindings.key_to_bindings
     assert {"start_point", "end_point"} <= set(inspect.signature(SyntaxAwareDocument.query_syntax_tree).parameters)

@@ -15,9 +15,14 @@ from playground import locations
 from playground.params import PARAMETERS, STOP_HELP
 
 
+def cell(text: str) -> str:
+    """Text for a Markdown table cell, shown as written: ``<FILL>`` is not an HTML tag, ``|`` not a column."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
+
+
 def help_markdown(bindings: Sequence[Binding]) -> str:
-    keys = "\n".join(f"| `{b.key}` | {b.description} | `{b.id}` | {b.tooltip} |" for b in bindings if b.id)
-    params = "\n".join(f"| {s.name} | {s.range_text()} | {s.help} |" for s in PARAMETERS.values())
+    keys = "\n".join(f"| `{b.key}` | {cell(b.description)} | `{b.id}` | {cell(b.tooltip)} |" for b in bindings if b.id)
+    params = "\n".join(f"| {s.name} | {cell(s.range_text())} | {cell(s.help)} |" for s in PARAMETERS.values())
     return f"""\
 # starcoder-play
 
@@ -29,8 +34,12 @@ then **F5**. Sliders apply to the running generation from the next token on.
 | key | action | binding id | |
 |---|---|---|---|
 {keys}
-| `ctrl+p` | command palette: presets, themes, FIM, copy, clear | | |
+| `ctrl+p` | command palette: presets, themes, open a file, save or copy a response, clear | | |
+| `tab` | in the editor: indent (`shift+tab` or `F6` leaves it); elsewhere: the next control | | |
+| `ctrl+a` | select all in the editor or a response (`home`: start of the line) | | |
+| `ctrl+c` | copy the selection (select with the mouse, or `shift+arrows`) | | |
 | `←/→`, `shift+←/→`, `home/end` | move the focused slider (fine, coarse, ends) | | |
+| `delete` | in the stop list: remove the highlighted stop | | |
 
 Remap keys in `{locations.config_file()}`:
 
@@ -44,7 +53,7 @@ generate = "f5,ctrl+enter"
 | name | range | meaning |
 |---|---|---|
 {params}
-| stop | list of strings | {STOP_HELP} |
+| stop | list of strings | {cell(STOP_HELP)} Type `\\n` for a newline, `\\t` a tab, `\\\\` a backslash. |
 """
 
 

@@ -12,6 +12,7 @@ from playground.errors import UserError
 from playground.params import ParamSpec
 from playground.runtime.describe import format_value
 from playground.tui.widgets.slider import Slider
+from playground.tui.widgets.value_box import ValueBox
 
 
 class ParamControl(Horizontal):
@@ -27,7 +28,8 @@ class ParamControl(Horizontal):
         height: 3;
         & > Label { width: 19; padding: 1 1 0 0; }
         & > Slider { margin: 1 1 0 0; }
-        & > Input { width: 10; }
+        /* the widest value whole: 1000000, -1.2345, none, with the cursor after it */
+        & > ValueBox { width: 12; padding: 0 1; }
     }
     """
 
@@ -53,8 +55,8 @@ class ParamControl(Horizontal):
         yield Slider(self._slider_value(self.value), self._slider_minimum(), spec.slider_maximum, step=spec.step,
                      log_scale=spec.log_scale, integer=spec.kind == "int", id=f"slider-{spec.name}",
                      tooltip=f"{spec.help} Range: {spec.range_text()}.")
-        yield Input(format_value(spec, self.value), id=f"input-{spec.name}", select_on_focus=True,
-                    tooltip=f"Type an exact value ({spec.range_text()}), then enter")
+        yield ValueBox(format_value(spec, self.value), id=f"input-{spec.name}", select_on_focus=True,
+                       tooltip=f"Type an exact value ({spec.range_text()}), then enter")
 
     def _slider_minimum(self) -> float:
         # top_p excludes 0: the track starts one step above it.

@@ -8,9 +8,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label, RadioButton, RadioSet, Select, Switch
+from textual.widgets.text_area import BUILTIN_LANGUAGES
 
 from playground.params import PARAMETERS
-from playground.runtime.prompts import LANGUAGES
 from playground.tui.safe_text import plain_text
 from playground.tui.state import PlaygroundState
 from playground.tui.widgets.param_control import ParamControl
@@ -99,8 +99,8 @@ class ParameterPanel(VerticalScroll):
                          id="preset", allow_blank=True)
         with Horizontal(classes="row"):
             yield Label("language")
-            yield Select([(name, name) for name in LANGUAGES], value=self.state.language, allow_blank=False,
-                         id="language")
+            yield Select([(name, name) for name in sorted(BUILTIN_LANGUAGES)], value=self.state.language,
+                         allow_blank=False, id="language")
         for name in SLIDER_PARAMETERS:
             yield ParamControl(PARAMETERS[name], getattr(params, name))
         yield SeedField(params.seed)

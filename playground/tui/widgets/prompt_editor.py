@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual import on
 from textual.reactive import reactive
@@ -17,6 +18,14 @@ from playground.tui.widgets.windowed_highlighting import WindowedHighlighting
 COUNT_DELAY_S = 0.2
 
 
+@dataclass(frozen=True)
+class TokenCounter:
+    """How the loaded model counts a prompt's tokens, and its context window."""
+
+    count: Callable[[str], int]
+    context_window: int
+
+
 class PromptEditor(WindowedHighlighting):
     """A TextArea with line numbers and highlighting. Its title says the mode and language, its
     subtitle the prompt's tokens against the context window once a model is loaded. In FIM mode
@@ -25,26 +34,27 @@ class PromptEditor(WindowedHighlighting):
     state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
     """The playground's state, bound to the app's: FIM mode and the language."""
 
+    counter: reactive[TokenCounter | None] = reactive(None, init=False)
+    """The loaded model's token counter (None until a model has loaded), bound to the app's."""
+
     def __init__(self, text: str = "", *, state: PlaygroundState, theme: str = "monokai") -> None:
         super().__init__(text, language=state.language, theme=theme, soft_wrap=False, tab_behavior="indent",
                          show_line_numbers=True, id="prompt",
-                         placeholder="Write code for StarCoder2 to continue, then press F5")
+                         placeholder="Write code for StarCoder2 to continue, then press F5 "
+                                     "(tab indents; F6 or shift+tab moves on)")
         self.set_reactive(PromptEditor.state, state)
-        self._count_tokens: Callable[[str], int] | None = None
-        self._context_window = 0
         self._count_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self._show_title()
+        self._show_count()
 
     def watch_state(self, state: PlaygroundState) -> None:
         if self.language != state.language:
             self.language = state.language
         self._show_title()
 
-    def count_tokens_with(self, count_tokens: Callable[[str], int], context_window: int) -> None:
-        """Count the prompt's tokens from now on (a model has loaded)."""
-        self._count_tokens, self._context_window = count_tokens, context_window
+    def watch_counter(self) -> None:
         self._show_count()
 
     @on(TextArea.Changed)
@@ -59,8 +69,8 @@ class PromptEditor(WindowedHighlighting):
         self.border_title = f"{mode} · {self.language or 'text'}"
 
     def _show_count(self) -> None:
-        if self._count_tokens is not None:
-            self.border_subtitle = f"{self._count_tokens(self.text):,} / {self._context_window:,} tokens"
+        if self.counter is not None:
+            self.border_subtitle = f"{self.counter.count(self.text):,} / {self.counter.context_window:,} tokens"
 
     def split_at_hole(self) -> tuple[str, str]:
         """(prefix, suffix) around the FIM hole."""

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label
 
 from playground.errors import UserError
 from playground.params import PARAMETERS
+from playground.tui.widgets.value_box import ValueBox
 
 
-class SeedField(Horizontal):
-    """A seed box (blank = random) and the seed the last run used. Posts ``SeedField.Changed``."""
+class SeedField(Vertical):
+    """A seed box (blank = random) and, under it, the seed the last run used (a seed has up
+    to 19 digits: on its own line it fits the panel at any width). Posts ``SeedField.Changed``."""
 
     DEFAULT_CSS = """
     SeedField {
-        height: 3;
-        & > Label { width: 19; padding: 1 1 0 0; }
-        & > Input { width: 1fr; }
-        & > #last-seed { width: auto; padding: 1 0 0 1; color: $text-muted; }
+        height: auto;
+        & > Horizontal { height: 3; }
+        & > Horizontal > Label { width: 19; padding: 1 1 0 0; }
+        & > Horizontal > ValueBox { width: 1fr; padding: 0 1; }
+        & > #last-seed { width: 1fr; padding: 0 0 0 1; color: $text-muted; display: none; }
+        & > #last-seed.-shown { display: block; }
     }
     """
 
@@ -35,14 +39,17 @@ class SeedField(Horizontal):
         self.last_used: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label("seed").with_tooltip(PARAMETERS["seed"].help)
-        yield Input("" if self.seed is None else str(self.seed), placeholder="random", id="input-seed",
-                    tooltip="Blank: a new random seed each run. Pin the last one with the 'Pin seed' key.")
+        with Horizontal():
+            yield Label("seed").with_tooltip(PARAMETERS["seed"].help)
+            yield ValueBox("" if self.seed is None else str(self.seed), placeholder="random", id="input-seed",
+                           tooltip="Blank: a new random seed each run. Pin the last one with the 'Pin seed' key.")
         yield Label("", id="last-seed")
 
     def show_last_used(self, seed: int) -> None:
         self.last_used = seed
-        self.query_one("#last-seed", Label).update(f"used {seed}")
+        label = self.query_one("#last-seed", Label)
+        label.update(f"used {seed} · F4 pins it")
+        label.add_class("-shown")
 
     def set_seed(self, seed: int | None, *, notify: bool = False) -> None:
         self.seed = seed

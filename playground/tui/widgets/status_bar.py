@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import Button, Label, ProgressBar
 
+from playground.engine.options import LoadProgress
+from playground.runtime.describe import loading_line
 from playground.tui.safe_text import plain
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What the status line says about the model: ``text`` (a stage, the model line or why it
+    failed), bytes ``done`` of ``total`` while loading (None: not known yet), and whether it
+    is ``loading``, has ``failed`` (then ``offer_demo``: show the demo model's button)."""
+
+    text: str = "starting…"
+    done: int | None = None
+    total: int | None = None
+    loading: bool = True
+    failed: bool = False
+    offer_demo: bool = False
+
+    @classmethod
+    def loading_from(cls, progress: LoadProgress) -> ModelStatus:
+        return cls(loading_line(progress.stage, progress.done, progress.total), progress.done, progress.total)
 
 
 class StatusBar(Horizontal):
     """Left: the model (or its loading bar, or why it failed). Right: the last run's figures.
-    Every line is shown as text: model names, paths and errors are never read as markup."""
+    Both are bound to the app's state, so the bar shows whatever the app last said, whenever
+    it is mounted. Every line is shown as text: model names, paths and errors are never read as markup."""
 
     DEFAULT_CSS = """
     StatusBar {
@@ -26,34 +50,39 @@ class StatusBar(Horizontal):
     }
     """
 
+    model_status: reactive[ModelStatus] = reactive(ModelStatus, init=False)
+    """The model's loading progress, its line once loaded, or why it failed."""
+
+    run_status: reactive[str] = reactive("", init=False)
+    """The figures of the run streaming or last finished (or why it could not run)."""
+
     def compose(self) -> ComposeResult:
-        yield Label("starting…", id="model-status")
+        yield Label("", id="model-status")
         yield ProgressBar(total=None, show_eta=False, id="load-progress")
         yield Button("Load the demo model", id="load-demo", variant="warning", compact=True)
         yield Label("", id="run-status")
 
     def on_mount(self) -> None:
-        self.query_one("#load-demo", Button).display = False
+        self.query_one("#load-demo", Button).can_focus = False  # a click target: focus stays where it was
+        self._show_model(self.model_status)
+        self._show_run(self.run_status)
 
-    def show_progress(self, stage: str, done: int | None, total: int | None) -> None:
-        self.remove_class("-error")
-        amount = f" {(done or 0) / 1e9:.2f}/{total / 1e9:.2f} GB" if total else ""
-        self.query_one("#model-status", Label).update(plain(f"{stage}{amount}"))
+    def watch_model_status(self, status: ModelStatus) -> None:
+        if self.is_mounted:
+            self._show_model(status)
+
+    def watch_run_status(self, text: str) -> None:
+        if self.is_mounted:
+            self._show_run(text)
+
+    def _show_model(self, status: ModelStatus) -> None:
+        self.set_class(status.failed, "-error")
+        self.query_one("#model-status", Label).update(plain(status.text))
         bar = self.query_one(ProgressBar)
-        bar.display = True
-        bar.update(total=total or None, progress=done or 0)
+        bar.display = status.loading
+        if status.loading:
+            bar.update(total=status.total or None, progress=status.done or 0)
+        self.query_one("#load-demo", Button).display = status.failed and status.offer_demo
 
-    def show_model(self, description: str) -> None:
-        self.remove_class("-error")
-        self.query_one("#model-status", Label).update(plain(description))
-        self.query_one(ProgressBar).display = False
-        self.query_one("#load-demo", Button).display = False
-
-    def show_error(self, message: str, offer_demo: bool = True) -> None:
-        self.add_class("-error")
-        self.query_one("#model-status", Label).update(plain(message))
-        self.query_one(ProgressBar).display = False
-        self.query_one("#load-demo", Button).display = offer_demo
-
-    def show_run(self, text: str) -> None:
+    def _show_run(self, text: str) -> None:
         self.query_one("#run-status", Label).update(plain(text))

@@ -14,11 +14,15 @@ built. So pyproject pins Textual to the major version this was checked on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Offset
 from textual.widgets import TextArea
 from textual.widgets.text_area import Document, Location
+
+from playground.tui.widgets.value_box import run_own_binding
 
 #: Rows highlighted above and below the viewport, so scrolling a little needs no rebuild.
 MARGIN_ROWS = 120
@@ -28,7 +32,13 @@ TESTED_TEXTUAL_MAJOR = 8
 
 class WindowedHighlighting(TextArea):
     """A TextArea that highlights only the rows near its viewport; the editor and the
-    responses share its frame: a titled border that lights up with focus."""
+    responses share its frame: a titled border that lights up with focus. ``ctrl+a`` selects
+    everything (``home`` still goes to the line's start), and editing keys run in the order
+    they were typed, however fast (see ``value_box``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", show=False, tooltip="Select the whole text"),
+    ]
 
     DEFAULT_CSS = """
     WindowedHighlighting {
@@ -39,6 +49,10 @@ class WindowedHighlighting(TextArea):
         &:focus { border: tall $primary; }
     }
     """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await run_own_binding(self, event):
+            await super()._on_key(event)
 
     def location_at(self, index: int) -> Location:
         """The (row, column) of a character offset into the text."""

@@ -35,6 +35,13 @@ class GenerationRequest:
     suffix: str | None = None
     columns: tuple[SamplingParams, ...] | None = None
     scheduled: tuple[LiveChange, ...] = ()
+    #: Per-token probabilities: None off (costless); N in 0..20 on, with N alternatives each.
+    logprobs: int | None = None
+    #: A branch: every row starts as if it had already generated these tokens (penalty counts,
+    #: detokenizer, stop matcher and noise step primed with them), then, when
+    #: ``forced_token`` is set, takes that token next instead of drawing one.
+    prefix_tokens: tuple[int, ...] = ()
+    forced_token: int | None = None
 
     @property
     def is_fim(self) -> bool:
@@ -47,12 +54,40 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A token the model could have written instead, with its raw log-probability."""
+
+    token_id: int
+    logprob: float
+    #: The token's own text (a character split across tokens shows as U+FFFD).
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the model thought of one generated token, computed on the device in its step.
+
+    ``logprob``, ``entropy`` (nats), ``rank`` (1 = the most likely) and ``top`` are under the
+    model's raw distribution (log_softmax of the raw logits); ``sampled_logprob`` is under the
+    distribution the token was drawn from (penalties, temperature, top_k, top_p, min_p
+    applied), None for a greedy row, which draws nothing."""
+
+    logprob: float
+    sampled_logprob: float | None
+    entropy: float
+    rank: int
+    top: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True)
 class TokenEvent:
-    """One generated token of one row, with the text it made certain (may be empty)."""
+    """One generated token of one row, with the text it made certain (may be empty) and, when
+    the request asked for probabilities, what the model thought of it."""
 
     row: int
     token_id: int
     text: str
+    info: TokenInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +114,8 @@ class ResponseResult:
     seed: int
     #: The row's parameters as they ended (live changes applied).
     params: SamplingParams
+    #: One entry per token in ``token_ids`` when the request asked for probabilities.
+    logprobs: list[TokenInfo] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "text": self.text, "token_ids": self.token_ids,

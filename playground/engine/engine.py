@@ -5,28 +5,26 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import torch
 
+from playground.engine.clock import GenerationClock
 from playground.engine.decoders import Decoder, Decoders, choose_path, steps
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
 from playground.engine.device_thread import shared_device_thread
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
+from playground.engine.response_row import ResponseRow
 from playground.engine.types import (
     EventSink,
-    FinishReason,
     GenerationRequest,
     GenerationResult,
     LiveChange,
     ResponseResult,
-    RowFinished,
     StreamEvent,
-    Timings,
-    TokenEvent,
 )
 from playground.errors import UserError
 from playground.params import SEED_LIMIT, SamplingParams
@@ -51,50 +49,6 @@ def row_seeds(base_seed: int, request: GenerationRequest) -> list[int]:
     if request.columns is None:
         return [(base_seed + row) % SEED_LIMIT for row in range(request.params.num_responses)]
     return [column.seed if column.seed is not None else base_seed for column in request.columns]
-
-
-@dataclass
-class _Row:
-    """Host-side state of one response row."""
-
-    index: int
-    params: SamplingParams
-    room: int  # tokens left in the context window after the prompt
-    limit: int
-    detokenizer: IncrementalDetokenizer
-    stopper: StopMatcher
-    end_ids: frozenset[int]
-    token_ids: list[int] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
-    finish_reason: FinishReason | None = None
-
-    def accept(self, token_id: int) -> list[StreamEvent]:
-        self.token_ids.append(token_id)
-        if token_id in self.end_ids:
-            return self._finish("eos_token", token_id, "")
-        text = self.stopper.feed(self.detokenizer.push(token_id))
-        if self.stopper.stopped:
-            return self._finish("stop_sequence", token_id, text)
-        if len(self.token_ids) >= self.limit:
-            return self._finish("length", token_id, text)
-        return [self._show(token_id, text)]
-
-    def cancel(self) -> RowFinished:
-        tail = self.stopper.feed(self.detokenizer.flush()) + self.stopper.flush()
-        self.finish_reason = "cancelled"
-        self.parts.append(tail)
-        return RowFinished(self.index, "cancelled", tail)
-
-    def _finish(self, reason: FinishReason, token_id: int, text: str) -> list[StreamEvent]:
-        if reason != "stop_sequence":
-            text += self.stopper.feed(self.detokenizer.flush())
-            text += self.stopper.flush()
-        self.finish_reason = reason
-        return [self._show(token_id, text), RowFinished(self.index, reason)]
-
-    def _show(self, token_id: int, text: str) -> TokenEvent:
-        self.parts.append(text)
-        return TokenEvent(self.index, token_id, text)
 
 
 class Engine:
@@ -203,17 +157,17 @@ class Engine:
         if on_event is not None and tail_events:
             on_event(tail_events)
         finished = time.perf_counter()
-        timing = _Clock(started, preparing_s, preparing_s if compiling else 0.0, first_token_at, last_token_at,
+        timing = GenerationClock(started, preparing_s, preparing_s if compiling else 0.0, first_token_at, last_token_at,
                         finished, token_steps)
         return self._result(request, prepared, rows, seeds, base_seed, live_changes, timing)
 
-    def _new_row(self, index: int, params: SamplingParams, prepared: PreparedPrompt) -> _Row:
+    def _new_row(self, index: int, params: SamplingParams, prepared: PreparedPrompt) -> ResponseRow:
         room = self.context_window - len(prepared.ids)
         limit = room if params.max_new_tokens is None else min(params.max_new_tokens, room)
-        return _Row(index, params, room, limit, IncrementalDetokenizer(self.tokenizer),
+        return ResponseRow(index, params, room, limit, IncrementalDetokenizer(self.tokenizer),
                     StopMatcher(params.stop), prepared.end_ids)
 
-    def _apply_changes(self, handle: GenerationHandle, scheduled: Sequence[LiveChange], rows: Sequence[_Row],
+    def _apply_changes(self, handle: GenerationHandle, scheduled: Sequence[LiveChange], rows: Sequence[ResponseRow],
                        decoder: Decoder, at_token: int) -> list[LiveChange]:
         """Apply what the handle asked for, and any recorded change due at this token (a replay),
         to every row they name; they take effect from token ``at_token`` on."""
@@ -233,8 +187,9 @@ class Engine:
                 applied.append(LiveChange(row.index, at_token, change.name, change.value))
         return applied
 
-    def _result(self, request: GenerationRequest, prepared: PreparedPrompt, rows: Sequence[_Row],
-                seeds: list[int], base_seed: int, live_changes: list[LiveChange], clock: _Clock) -> GenerationResult:
+    def _result(self, request: GenerationRequest, prepared: PreparedPrompt, rows: Sequence[ResponseRow],
+                seeds: list[int], base_seed: int, live_changes: list[LiveChange],
+                clock: GenerationClock) -> GenerationResult:
         params = request.params.replace(seed=base_seed)
         if params.max_new_tokens is None:
             params = params.replace(max_new_tokens=rows[0].limit)
@@ -246,24 +201,3 @@ class Engine:
         return GenerationResult(self.name, len(prepared.ids), params, responses, clock.timings(self.loaded.load_s),
                                 columns=request.columns, live_changes=live_changes,
                                 warnings=self._decoders.take_notices() + prepared.warnings)
-
-
-@dataclass(frozen=True)
-class _Clock:
-    """When a generation's parts happened (perf_counter seconds)."""
-
-    started: float
-    preparing_s: float  # building, compiling and first running the decode step: not generation time
-    compile_s: float
-    first_token: float | None
-    last_token: float | None
-    finished: float
-    token_steps: int
-
-    def timings(self, load_s: float) -> Timings:
-        if self.first_token is None or self.last_token is None:
-            return Timings(load_s, 0.0, 0.0, self.finished - self.started, self.compile_s)
-        ttft = self.first_token - self.started - self.preparing_s
-        decoding = self.last_token - self.first_token
-        rate = (self.token_steps - 1) / decoding if decoding > 0 else 0.0
-        return Timings(load_s, ttft, rate, self.finished - self.started, self.compile_s)

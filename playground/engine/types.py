@@ -9,6 +9,8 @@ from typing import Any, Literal, TypeAlias
 from playground.params import SamplingParams
 
 FinishReason = Literal["eos_token", "stop_sequence", "length", "cancelled"]
+#: The most alternatives a token's information carries (``GenerationRequest.logprobs``).
+MOST_ALTERNATIVES = 20
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import torch
 
-#: The most alternatives a token carries; the compiled step always computes this many (one
-#: graph whatever the setting) and the host keeps the first N it was asked for.
-MOST_ALTERNATIVES = 20
+# The compiled step always computes MOST_ALTERNATIVES (one graph whatever the setting) and the
+# host keeps the first N it was asked for.
+from playground.engine.types import MOST_ALTERNATIVES
+
+__all__ = ["MOST_ALTERNATIVES", "pack_info", "packed_width", "prefix_info", "raw_logprobs"]
 #: Columns before the alternatives: token id, logprob, sampled_logprob, entropy, rank.
 FIXED_COLUMNS = 5
 #: Positions whose information is computed at a time for a prefix (bounds the float32 copy).

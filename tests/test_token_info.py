@@ -15,7 +15,10 @@ from playground.engine.types import GenerationRequest, GenerationResult, StreamE
 from playground.errors import UserError
 from playground.params import SamplingParams
 from tests.sampling_reference import LawCheck, one_thread, reference_law
-from tests.test_sampling_paths import CARD, MIXED, PROMPT, vocab_model  # noqa: F401 - a fixture
+from tests.test_sampling_paths import CARD, MIXED, PROMPT
+from tests.test_sampling_paths import vocab_model as _vocab_model_fixture
+
+vocab_model = _vocab_model_fixture  # the real-vocabulary model, built once per module
 
 pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 

@@ -173,7 +173,8 @@ def _history(repl: Repl, args: list[str]) -> None:
         first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
         tokens = " / ".join(str(len(r.token_ids)) for r in run.responses)
         finish = " / ".join(r.finish_reason for r in run.responses)
-        origin = "" if run.branch_point is None else f"#{numbers.get(run.parent or '', '?')} at token {run.branch_point}"
+        parent = numbers.get(run.parent or "", "?")
+        origin = "" if run.branch_point is None else f"#{parent} at token {run.branch_point}"
         table.add_row(*_cells(str(number), first, tokens, finish, str(run.params.seed), origin))
     repl.console.print(table)
 

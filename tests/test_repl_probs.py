@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
@@ -45,8 +46,8 @@ def test_tokens_lists_each_token_with_its_probability_and_alternatives(engine):
     assert infos is not None and len(infos) == 8 and all(len(info.top) == 10 for info in infos)
     assert "probabilities on" in out and "< 5 %" in out  # the legend
     table = out.split("top 5 alternatives")[1]
-    for index, info in enumerate(infos):
-        assert f"{100 * 2.718281828 ** info.logprob:.1f}%" in table
+    for info in infos:
+        assert f"{100 * math.exp(info.logprob):.1f}%" in table
     assert f"1:{repr(infos[0].top[0].text)[1:-1] or '∅'}" in table
     assert "error: usage: /probs on|off" in out
 

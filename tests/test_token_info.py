@@ -163,3 +163,18 @@ def test_the_compiled_step_computes_the_same_information_with_no_recompile_when_
     for (rows, result), top in zip(results.items(), (20, 4)):
         check_against_reference(vocab_model, result, rows, top)
     assert [r.token_ids for r in plain.responses] == [r.token_ids for r in results[(MIXED, GREEDY)].responses]
+
+
+@pytest.mark.parametrize("chunk", [6, 16, 40])
+def test_the_static_prefill_keeps_the_logits_of_a_prefix_spanning_chunks(loaded, chunk):
+    """A branch's prefix info needs the last K+1 positions' logits, however the prompt was chunked."""
+    from playground.engine.static import RingKVCache, prefill_forward
+
+    model = loaded.model
+    ids = torch.randint(40, 600, (1, 40), generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        reference = model(ids).logits[0]
+        cache = RingKVCache.allocate(model.config, 1, model.config.sliding_window, torch.float32, torch.device("cpu"))
+        kept = prefill_forward(model, cache, ids, chunk_size=chunk, keep=25)
+    assert kept.shape == (25, reference.shape[-1])
+    assert torch.allclose(kept, reference[-25:], atol=1e-4)

@@ -11,7 +11,9 @@ presence/frequency penalties over the generated tokens only.
 A compiled step runs ``sorted_chain.sample_sorted`` (one sort of the vocabulary, tensor ops
 only: one graph for every parameter mix). The eager path runs ``prefilter.sample_candidates``,
 which draws the same tokens from the best 64, 2,048 or 8,192 candidates when they decide (else
-it runs the sorted chain), and touches only the penalized tokens.
+it runs the sorted chain), and touches only the penalized tokens. ``next_tokens_with_info``
+also reports each token's probabilities (``token_info``) from the logits the step received;
+it runs the sorted chain, whose sort gives the drawn-from distribution's log-probability.
 """
 
 from __future__ import annotations

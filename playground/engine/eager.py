@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from playground.engine.sampling.chain import host_shortcuts, next_tokens
+from playground.engine.sampling.mask import load_mask
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.params import SamplingParams
 
@@ -66,6 +67,7 @@ class EagerDecoder:
         self.step = torch.zeros((), dtype=torch.long, device=device)
         self.rows = len(rows)
         self.blocked_s = 0.0
+        self.mask: torch.Tensor | None = None  # a response format's token bitmask, when a row has one
 
     @property
     def overlaps(self) -> bool:
@@ -74,6 +76,9 @@ class EagerDecoder:
     def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
         self.params.set(name, value, row)
         self.shortcuts = host_shortcuts(rows)
+
+    def set_mask(self, bits: torch.Tensor | None) -> None:
+        self.mask = None if bits is None else load_mask(self.mask, bits, self.device)
 
     def prefill(self, prompt: torch.Tensor) -> None:
         self.cache = new_cache(self.model)
@@ -88,7 +93,8 @@ class EagerDecoder:
             self.blocked_s += time.perf_counter() - started
 
     def _sample(self, logits: torch.Tensor) -> None:
-        self.tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step, **self.shortcuts)
+        self.tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step, **self.shortcuts,
+                                  mask=self.mask)
         self.step.add_(1)
 
     def request_tokens(self) -> None:

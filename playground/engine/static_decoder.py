@@ -13,6 +13,7 @@ from torch import nn
 
 from playground.engine.compiling import compile_step
 from playground.engine.sampling.chain import next_tokens
+from playground.engine.sampling.mask import all_allowed
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.static import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
 from playground.params import SamplingParams
@@ -36,6 +37,7 @@ class DecodeStep(nn.Module):
     position: torch.Tensor
     step: torch.Tensor
     seeds: torch.Tensor
+    token_mask: torch.Tensor
 
     def __init__(self, model: Any, rows: int, device: torch.device) -> None:
         super().__init__()
@@ -52,13 +54,14 @@ class DecodeStep(nn.Module):
                    "tokens": torch.zeros(rows, dtype=torch.long, device=device),
                    "position": torch.zeros((), dtype=torch.long, device=device),
                    "step": torch.zeros((), dtype=torch.long, device=device),
+                   "token_mask": all_allowed(rows, vocab_size, device),  # every bit set: no format
                    **{f"param_{name}": tensor for name, tensor in vars(self.params).items()}}
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
 
     def forward(self) -> torch.Tensor:
         logits = decode_forward(self.model, self.cache, self.tokens, self.position)
-        tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step)
+        tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step, mask=self.token_mask)
         self.tokens.copy_(tokens)
         self.position.add_(1)
         self.step.add_(1)
@@ -116,13 +119,21 @@ class StaticDecoder:
     def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
         self.params.set(name, value, row)  # in place: the compiled step sees it on its next run
 
+    def set_mask(self, bits: torch.Tensor | None) -> None:
+        """A response format's bitmask into the step's mask buffer (all bits set: none)."""
+        if bits is None:
+            self.step_module.token_mask.fill_(-1)
+        else:
+            self.step_module.token_mask.copy_(bits, non_blocking=bits.is_pinned())
+
     def prefill(self, prompt: torch.Tensor) -> None:
         module = self.step_module
         logits = prefill_forward(self.model, module.cache, prompt, PREFILL_CHUNK).expand(self.rows, -1)
         share_prefill(module.cache)
         module.penalties.reset(prompt)
         module.step.fill_(0)
-        module.tokens.copy_(next_tokens(logits, module.penalties, self.params, module.seeds, module.step))
+        module.tokens.copy_(next_tokens(logits, module.penalties, self.params, module.seeds, module.step,
+                                        mask=module.token_mask))
         module.position.fill_(prompt.shape[1])
         module.step.fill_(1)
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import torch
 
+from playground.engine.sampling.mask import apply_token_mask
 from playground.engine.sampling.prefilter import RowSettings, sample_candidates
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.sampling.sorted_chain import filter_sorted, sample_sorted
@@ -75,16 +76,17 @@ def filter_logits(logits: torch.Tensor, params: RowParams) -> torch.Tensor:
 
 def next_tokens(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor,
                 step: torch.Tensor, all_greedy: bool = False, neutral_penalties: bool = False,
-                prefilter: bool = False) -> torch.Tensor:
+                prefilter: bool = False, mask: torch.Tensor | None = None) -> torch.Tensor:
     """The whole chain for one step: [rows, vocab] logits in, [rows] token ids out.
 
     ``seeds`` [rows] and ``step`` (the index of the token being drawn) feed the noise. The
     eager host passes what it knows (``host_shortcuts``): ``all_greedy`` skips filters and
     noise, ``neutral_penalties`` skips penalties that change nothing, ``prefilter`` decides
     from the best candidates with a host check (identical tokens, far less work). A compiled
-    step passes none of them and computes every row's way in one graph.
+    step passes none of them and computes every row's way in one graph. ``mask`` (a response
+    format's token bitmask, see mask.py) comes first: nothing after it sees a disallowed token.
     """
-    penalized = logits.float()
+    penalized = logits.float() if mask is None else apply_token_mask(logits.float(), mask)
     if not neutral_penalties:
         penalized = (apply_penalties_sparse if prefilter else apply_penalties)(penalized, state, params)
     penalized = sanitize(penalized)

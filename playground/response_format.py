@@ -122,7 +122,7 @@ def grammar_of(response_format: ResponseFormat) -> str:
         message = one_line(messages[0] if messages else "invalid")
         if kind == "regex":  # the position is in the grammar llguidance wraps the pattern in
             message = re.sub(r"^line \d+, column \d+: | \(in regex\)", "", message)
-        raise FormatError(f"{_NOUN.get(kind, 'JSON')}: {message}")
+        raise FormatError(f"{LABELS[kind]}: {message}")
     return grammar
 
 

@@ -125,3 +125,18 @@ def test_the_mask_unpacks_llguidance_bit_order_and_the_all_ones_mask_changes_not
     assert torch.equal(apply_token_mask(logits, all_allowed(2, vocab, "cpu")), logits)
     masked = apply_token_mask(logits, bits)
     assert torch.isinf(masked[~allowed]).all() and torch.equal(masked[allowed], logits[allowed])
+
+
+def test_the_format_speed_benchmark_runs_with_the_real_tokenizer(real_tokenizer, capsys):
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import SHARED_TOKENIZER
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import format_decode
+
+    format_decode.main(["--tokenizer", str(SHARED_TOKENIZER), "--paths", "eager", "--new-tokens", "4",
+                        "--repeats", "1"])
+    table = capsys.readouterr().out
+    assert "| eager |" in table and "(4 tokens)" in table and " µs |" in table

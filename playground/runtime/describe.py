@@ -13,6 +13,7 @@ from playground.engine.types import GenerationResult, ResponseResult
 from playground.errors import UserError
 from playground.params import ParamSpec, SamplingParams
 from playground.presets import Preset
+from playground.response_format import ResponseFormat
 
 
 def status_line(result: GenerationResult) -> str:
@@ -110,7 +111,13 @@ def loading_line(stage: str, done: int | None, total: int | None) -> str:
 
 def assignments(values: Mapping[str, Any], separator: str = ", ") -> str:
     """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``)."""
-    return separator.join(f"{name}={value!r}" for name, value in values.items())
+    return separator.join(f"{name}={_assigned(name, value)}" for name, value in values.items())
+
+
+def _assigned(name: str, value: Any) -> str:
+    if name == "response_format" and isinstance(value, dict):  # a schema is too long for a line
+        return ResponseFormat(**value).label()
+    return repr(value)
 
 
 def preset_summary(preset: Preset) -> str:

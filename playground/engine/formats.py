@@ -49,16 +49,20 @@ class FormatCompiler:
             self._grammars[response_format] = grammar_of(response_format)
         return self._grammars[response_format]
 
-    def matchers(self, formats: Sequence[ResponseFormat], end_ids: frozenset[int],
+    def matchers(self, formats: Sequence[ResponseFormat], end_ids: frozenset[int], prefix: Sequence[int] = (),
                  pinned: bool = False) -> RowMatchers | None:
-        """One generation's matchers, one per row (None for a text row); None when no row has
-        a format (the decode loop then runs as without this module)."""
+        """One generation's matchers, one per row (None for a text row), advanced past a branch's
+        ``prefix`` tokens; None when no row has a format (the decode loop then runs as without
+        this module)."""
         if not any(f.constrained for f in formats):
             return None
         from llguidance import LLMatcher
 
         tokenizer = self.llg_tokenizer(end_ids)
         matchers = [LLMatcher(tokenizer, self.grammar(f), log_level=0) if f.constrained else None for f in formats]
+        for matcher in matchers:
+            if matcher is not None and prefix:
+                matcher.consume_tokens(list(prefix))  # a prefix outside the format: error, ends at once
         return RowMatchers(matchers, self.vocab_size, end_ids, pinned)
 
 

@@ -153,3 +153,27 @@ def test_a_session_with_formats_round_trips_and_replays_identically(engine):
     again = engine.generate(reopened.runs[0].replay_request())
     assert [r.token_ids for r in again.responses] == [r.token_ids for r in result.responses]
     assert [r.params.response_format for r in again.responses] == [schema.response_format, pattern.response_format]
+
+
+def test_a_branch_primes_the_format_with_its_prefix_and_a_forced_token_outside_it_ends_the_row(engine):
+    pattern = {"type": "regex", "value": "[a-z]{2,4}_[0-9]{3}"}
+    params = SamplingParams.make(temperature=0, max_new_tokens=20, response_format=pattern)
+    whole = engine.generate(GenerationRequest(PROMPT, params)).responses[0]
+    assert len(whole.token_ids) >= 3  # a token, at least one more, the end token
+    branch = engine.generate(GenerationRequest(PROMPT, params, prefix_tokens=tuple(whole.token_ids[:1])))
+    assert branch.responses[0].token_ids == whole.token_ids and branch.responses[0].format_complete
+    outside = engine.tokenizer("{", add_special_tokens=False).input_ids[0]
+    forced = engine.generate(GenerationRequest(PROMPT, params, prefix_tokens=tuple(whole.token_ids[:1]),
+                                               forced_token=outside)).responses[0]
+    assert forced.token_ids[:2] == [whole.token_ids[0], outside]
+    assert forced.finish_reason == "eos_token" and len(forced.token_ids) == 3 and forced.format_complete is False
+
+
+def test_probabilities_with_a_format_read_the_raw_logits_and_draw_the_same_tokens(engine):
+    params = SamplingParams.make(temperature=0.8, seed=2, max_new_tokens=40, response_format=SCHEMA_FORMAT)
+    plain = engine.generate(GenerationRequest(PROMPT, params)).responses[0]
+    probed = engine.generate(GenerationRequest(PROMPT, params, logprobs=3)).responses[0]
+    assert probed.token_ids == plain.token_ids and probed.logprobs is not None
+    # The raw distribution ranks tokens the format forbade: some chosen token is not its top-1.
+    assert any(info.rank > 1 for info in probed.logprobs)
+    assert all(info.sampled_logprob is not None for info in probed.logprobs)

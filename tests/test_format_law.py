@@ -36,7 +36,8 @@ def masked_draws(logits: torch.Tensor, bits: torch.Tensor, params: SamplingParam
         rows = min(ROWS, draws - batch)
         shortcuts = {} if sorted_chain else host_shortcuts([params] * rows)
         row_params = RowParams.from_params([params] * rows, "cpu")
-        tokens += next_tokens(logits.expand(rows, -1), penalty_state(rows), row_params, torch.arange(batch, batch + rows),
+        seeds = torch.arange(batch, batch + rows)
+        tokens += next_tokens(logits.expand(rows, -1), penalty_state(rows), row_params, seeds,
                               torch.tensor(batch // ROWS), **shortcuts, mask=bits.expand(rows, -1)).tolist()
     return tokens
 

@@ -140,3 +140,22 @@ def test_the_format_speed_benchmark_runs_with_the_real_tokenizer(real_tokenizer,
                         "--repeats", "1"])
     table = capsys.readouterr().out
     assert "| eager |" in table and "(4 tokens)" in table and " µs |" in table
+
+
+@pytest.mark.parametrize("value", [{"type": "json"}, SCHEMA_FORMAT])
+def test_json_allows_no_whitespace_between_tokens(value):
+    from playground.engine.demo import build_tokenizer
+    from playground.engine.formats import FormatCompiler
+
+    tokenizer = build_tokenizer()
+    vocab = len(tokenizer)
+    spaces = [t for t in range(vocab) if tokenizer.decode([t]) and not tokenizer.decode([t]).strip()]
+    assert spaces  # the tokenizer has whitespace tokens to refuse
+    matchers = FormatCompiler(tokenizer, vocab).matchers([SamplingParams.make(response_format=value).response_format],
+                                                         frozenset({0}))
+    assert matchers is not None
+    for text in ("", "{"):  # before the value, and inside an object before its first key
+        if text:
+            matchers.accept(tokenizer(text, add_special_tokens=False).input_ids, [True])
+        allowed = allowed_tokens(matchers.fill(), vocab)[0]
+        assert allowed.any() and not allowed[spaces].any()

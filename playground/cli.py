@@ -27,8 +27,9 @@ from playground.engine.options import (
 )
 from playground.engine.types import MOST_ALTERNATIVES, GenerationRequest, StreamEvent
 from playground.errors import UserError
+from playground.format_input import add_format_args, format_from_args
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams, unescape
-from playground.runtime.describe import error_message, is_user_facing, loading_line, status_line
+from playground.runtime.describe import error_message, format_note, is_user_facing, loading_line, status_line
 from playground.runtime.opening import DEMO_NOTICE, open_engine, option_notes
 from playground.runtime.prompt_check import check_prompt_fits
 from playground.runtime.running import Generation, run_interruptible
@@ -108,6 +109,7 @@ def _add_param_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--stop", action="append", default=sub, metavar="TEXT",
                        help=STOP_HELP + " Repeatable; \\n, \\t, \\r and \\\\ are read as newline, tab, "
                             "return and backslash.")
+    add_format_args(group, sub)
     group.add_argument("--preset", default=sub, metavar="NAME|PATH", help="start from a preset; flags override it")
 
 
@@ -121,7 +123,8 @@ def resolve_params(args: argparse.Namespace) -> SamplingParams:
     flags = {name: getattr(args, name) for name in [*PARAMETERS, "stop"] if getattr(args, name, None) is not None}
     if "stop" in flags:  # the one escape rule: stops take \n, \t, \r, \\ everywhere (a prompt never does)
         flags["stop"] = [unescape(cli_io.checked_text(stop, "--stop")) for stop in flags["stop"]]
-    return params.replace(**flags)
+    response_format = format_from_args(args)
+    return params.replace(**flags, **({"response_format": response_format} if response_format else {}))
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
@@ -202,8 +205,8 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     elif stream:
         cli_io.write("\n")
     else:
-        cli_io.write("".join(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}) "
-                             f"---\n{response.text}\n" for response in result.responses))
+        cli_io.write("".join(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}"
+                             f"{format_note(response)}) ---\n{response.text}\n" for response in result.responses))
     if not args.json:
         say(status_line(result))
     cancelled = all(r.finish_reason == "cancelled" for r in result.responses)

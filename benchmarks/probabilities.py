@@ -76,7 +76,7 @@ def step_runner(model: Any, rows: int, device: torch.device, with_info: bool, co
 
 
 def step_ms(run: Any, device: torch.device, repeats: int) -> float:
-    """Milliseconds per decode step (forward and sampling) of a step made by ``step_runner``."""
+    """Milliseconds per call of ``run`` (a step made by ``step_runner``, or the chain alone)."""
     with torch.inference_mode():
         synchronize(device)
         started = clock(device)
@@ -102,12 +102,7 @@ def chain_ms(rows: int, vocab: int, device: torch.device, with_info: bool, repea
             next_tokens(logits, state, params, seeds, step, **shortcuts)
 
     run()
-    synchronize(device)
-    started = clock(device)
-    for _ in range(repeats):
-        run()
-    synchronize(device)
-    return (clock(device) - started) / repeats * 1000
+    return step_ms(run, device, repeats)
 
 
 def main(argv: list[str] | None = None) -> list[tuple[str, str]]:

@@ -13,9 +13,9 @@ from playground.sessions.records import RunRecord
 
 #: The one place the playground's default lives (the REPL's ``/probs``; the TUI's heatmap).
 #: The rule: on by default only if computing them costs at most 5 % of decode time on a GPU.
-#: Measured so far on a CPU only (benchmarks/probabilities.py, README "Token probabilities"),
-#: so off until a GPU figure says otherwise.
-PROBABILITIES_BY_DEFAULT = False
+#: The compiled (GPU) step computes them whatever this says, so on costs only the host's
+#: share; measured on a CPU so far (benchmarks/probabilities.py, README "Token probabilities").
+PROBABILITIES_BY_DEFAULT = True
 #: Alternatives per token the playground asks for when probabilities are on.
 PLAYGROUND_ALTERNATIVES = 10
 #: Lower bounds of the probability bands, most likely first: a token whose probability is at

@@ -63,7 +63,8 @@ def describe_engine(engine: PlaygroundEngine) -> str:
         import torch  # already imported by the engine: a CUDA device means a real model
 
         text += f" · {torch.cuda.memory_allocated() / 1e9:.1f} GB GPU memory"
-    return text + f" · loaded in {loaded.load_s:.1f} s"
+    verb = "connected" if getattr(loaded, "url", None) else "loaded"  # a server's model is not loaded here
+    return text + f" · {verb} in {loaded.load_s:.1f} s"
 
 
 def option_notes(options: LoadOptions) -> list[str]:

@@ -95,7 +95,7 @@ class ServerEngine:
         room = self.context_window - len(prepared.ids)
         rows = [ServerRow(index, params, seed, room, row_limit(params, room))
                 for index, (params, seed) in enumerate(zip(request.row_params(), row_seeds(base_seed, request)))]
-        end_ids = self.tokenizer.encode(FILE_SEP) if request.is_fim else []
+        end_ids = self._fim_end_ids() if request.is_fim else []
         generation = ServerGeneration(self.connection, self.name, request, prepared.ids, rows, end_ids,
                                       self.tokenizer.token_text, self.tokenizer.decode, _response_format)
         clock = generation.run(on_event, handle or GenerationHandle())
@@ -107,6 +107,11 @@ class ServerEngine:
                                 clock.timings(self.loaded.load_s), columns=request.columns,
                                 live_changes=generation.live_changes,
                                 warnings=generation.warnings + prepared.warnings)
+
+    def _fim_end_ids(self) -> list[int]:
+        """``<file_sep>`` ends a fill too (end-of-text always does), when the model has it as one token."""
+        ids = self.tokenizer.encode(FILE_SEP)
+        return ids if len(ids) == 1 else []
 
 
 def _response_format(params: Any) -> Any:

@@ -47,7 +47,6 @@ class ServerGeneration:
     def run(self, on_event: EventSink | None, handle: GenerationHandle) -> GenerationClock:
         started = time.perf_counter()
         first = last = None
-        chunks = 0
         emit = on_event or (lambda events: None)
         try:
             for row in self.rows:
@@ -66,11 +65,12 @@ class ServerGeneration:
                 if events:
                     last = time.perf_counter()
                     first = first or last
-                    chunks += 1
                     emit(events)
         finally:
             self._stop_all()
-        return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), chunks)
+        # Steps as in process: the longest row's tokens (a chunk may carry several).
+        steps = max((len(row.token_ids) for row in self.rows), default=0)
+        return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps)
 
     # ------------------------------------------------------------------ streams
     def _start(self, row: ServerRow) -> None:

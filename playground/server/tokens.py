@@ -14,7 +14,7 @@ from tokenizers import decoders
 from playground.server.connection import ServerConnection, ServerError
 
 #: A slow server must not freeze the prompt's token count for long.
-COUNT_TIMEOUT_S = 5.0
+COUNT_TIMEOUT_S = 2.0
 #: Counts remembered (by text): the editor asks again for the same text as focus moves.
 _COUNTS_KEPT = 64
 

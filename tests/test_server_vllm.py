@@ -125,9 +125,9 @@ def test_probabilities_equal_a_teacher_forced_forward(server_engine: ServerEngin
 
 @pytest.mark.parametrize(("response_format", "check"), [
     ({"type": "regex", "value": r"[a-z]{3}-[0-9]{2}"}, lambda text: re.fullmatch(r"[a-z]{3}-[0-9]{2}", text)),
-    ({"type": "json_schema", "value": {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0,
-                                                                               "maximum": 9}},
-                                       "required": ["n"], "additionalProperties": False}},
+    ({"type": "json_schema",  # the schema as JSON text, as issue 15's ResponseFormat holds it
+      "value": json.dumps({"type": "object", "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 9}},
+                           "required": ["n"], "additionalProperties": False})},
      lambda text: json.loads(text)["n"] in range(10)),
 ])
 def test_response_formats_hold(server_engine: ServerEngine, response_format: dict[str, Any], check: Any) -> None:

@@ -115,13 +115,14 @@ class ServerEngine:
 
 
 def _response_format(params: Any) -> Any:
-    """The row's response format (issue 15's ``SamplingParams.response_format``), when the
-    parameters have one; None (plain text) until then."""
+    """The row's response format as ``{"type", "value"}`` (issue 15's
+    ``SamplingParams.response_format``, a ``ResponseFormat`` with ``to_json``), when the
+    parameters have one; None (plain text) where they do not."""
     value = getattr(params, "response_format", None)
     if value is None or isinstance(value, dict):
         return value
-    to_dict = getattr(value, "to_dict", None)
-    return to_dict() if callable(to_dict) else None
+    to_json = getattr(value, "to_json", None)
+    return to_json() if callable(to_json) else None
 
 
 def open_server(options: LoadOptions, progress: ProgressCallback) -> ServerEngine:

@@ -94,7 +94,9 @@ def start_server(python: Path, model_dir: Path) -> VllmServer:
                # Compact JSON: a bounded schema then always completes (README).
                "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
                "--host", "127.0.0.1", "--port", str(port)]
-    env = {**os.environ, "VLLM_LOGGING_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+    # No usage report to the outside: the tests talk to 127.0.0.1 only.
+    env = {**os.environ, "VLLM_LOGGING_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "VLLM_NO_USAGE_STATS": "1",
+           "DO_NOT_TRACK": "1"}
     env.pop("PYTHONPATH", None)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                start_new_session=True)

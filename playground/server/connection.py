@@ -9,6 +9,7 @@ cancel reaches vLLM: it aborts a request whose connection closed).
 from __future__ import annotations
 
 import json
+import os
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,8 +43,10 @@ class ServerConnection:
         self.shown_url = public_url(url)
         key = api_key()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        # Proxies and .netrc from the environment are not read (trust_env): the key goes only
+        # where --server says. A private CA is taken from SSL_CERT_FILE; TLS is always verified.
         self._client = httpx.Client(base_url=url, headers=headers, timeout=timeout, transport=transport,
-                                    verify=True, follow_redirects=False, trust_env=False)
+                                    verify=_tls_context(), follow_redirects=False, trust_env=False)
 
     def close(self) -> None:
         self._client.close()
@@ -129,6 +132,11 @@ class ServerConnection:
         except ValueError:
             raise ServerError(f"{self.shown_url}{path} did not answer JSON: is it an OpenAI-compatible "
                               "server?") from None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, or the bundle ``SSL_CERT_FILE`` names."""
+    return ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
 
 
 def _body(response: httpx.Response) -> Any:

@@ -123,6 +123,17 @@ def test_probabilities_equal_a_teacher_forced_forward(server_engine: ServerEngin
     assert worst < 1e-3
 
 
+def test_probabilities_equal_the_in_process_engines(server_engine: ServerEngine, local_engine: Any) -> None:
+    request = GenerationRequest("class Stack:\n", GREEDY, logprobs=5)  # greedy: the same tokens on both
+    served, local = server_engine.generate(request).responses[0], local_engine.generate(request).responses[0]
+    assert served.token_ids == local.token_ids and served.logprobs is not None and local.logprobs is not None
+    for mine, theirs in zip(served.logprobs, local.logprobs):
+        assert abs(mine.logprob - theirs.logprob) < 1e-3 and mine.rank == theirs.rank == 1
+        assert [a.token_id for a in mine.top] == [a.token_id for a in theirs.top]
+        assert max(abs(a.logprob - b.logprob) for a, b in zip(mine.top, theirs.top)) < 1e-3
+        assert mine.entropy <= theirs.entropy + 1e-3  # summed over the top tokens only: a lower bound
+
+
 @pytest.mark.parametrize(("response_format", "check"), [
     ({"type": "regex", "value": r"[a-z]{3}-[0-9]{2}"}, lambda text: re.fullmatch(r"[a-z]{3}-[0-9]{2}", text)),
     ({"type": "json_schema",  # the schema as JSON text, as issue 15's ResponseFormat holds it

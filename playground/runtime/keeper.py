@@ -43,8 +43,9 @@ class SessionKeeper:
         return self.session.runs[-1] if self.session.runs else None
 
     def record(self, generation: Generation, result: GenerationResult, params: SamplingParams,
-               replay_of: RunRecord | None = None) -> str | None:
-        """Add a finished run (a replay too: it is a run) and autosave it to the history, with
+               replay_of: RunRecord | None = None, parent: RunRecord | None = None) -> str | None:
+        """Add a finished run (a replay too: it is a run; a branch names its ``parent``) and
+        autosave it to the history, with
         the model it came from; the warning to show if it could not be written (the run is
         kept in memory and goes into the next save)."""
         request = generation.request
@@ -52,7 +53,8 @@ class SessionKeeper:
         session.prompt, session.suffix, session.fim = request.prompt, request.suffix, request.is_fim
         session.params = params
         run = RunRecord.from_result(request, result, generation.started_at, ModelRecord.from_engine(generation.engine),
-                                    replay_of=replay_of.id if replay_of is not None else None)
+                                    replay_of=replay_of.id if replay_of is not None else None,
+                                    parent=parent.id if parent is not None else None)
         try:
             self.store.record_run(session, run)
         except UserError as error:

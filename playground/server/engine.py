@@ -90,6 +90,9 @@ class ServerEngine:
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:
+        if request.prefix_tokens or request.forced_token is not None:
+            raise UserError("a branch (continuing from a token of an earlier response) runs in process only for "
+                            "now: on a server, edit the prompt to end at that point and generate")
         prepared = self.prepare(request)
         base_seed = request.params.seed if request.params.seed is not None else draw_seed()
         room = self.context_window - len(prepared.ids)

@@ -129,8 +129,9 @@ class ServerGeneration:
         ids = [int(token) for token in choice.get("token_ids") or ()]
         room = row.limit - len(row.token_ids)
         ids = ids[:room]
-        infos = token_infos(choice.get("logprobs"), ids, self.request.logprobs or 0, self.text_of)
-        events = row.accept(str(choice.get("text") or ""), ids, infos)
+        text = str(choice.get("text") or "")
+        infos = token_infos(choice.get("logprobs"), ids, self.request.logprobs or 0, self.text_of, text)
+        events = row.accept(text, ids, infos)
         reason = finish_reason(choice)
         if reason == "length" and len(row.token_ids) < row.limit:
             # A replay's request ended where a recorded change is due: apply it, go on.

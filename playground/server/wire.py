@@ -80,13 +80,15 @@ def finish_reason(choice: Mapping[str, Any]) -> FinishReason | None:
 
 
 def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], alternatives: int,
-                text_of: Any = None) -> list[TokenInfo | None]:
+                text_of: Any = None, chunk_text: str = "") -> list[TokenInfo | None]:
     """Each token's ``TokenInfo`` from a chunk's ``logprobs`` (requested with
     ``return_tokens_as_token_ids``). vLLM returns the raw log-probabilities of the token and of
     the top ``alternatives``, not the whole distribution, so ``entropy`` is summed over the
     returned tokens only (a lower bound), ``rank`` is exact within the top alternatives and a
     lower bound (their count + 1) beyond, and ``sampled_logprob`` is None (vLLM reports one
-    kind of value per server: see ``--logprobs-mode``)."""
+    kind of value per server: see ``--logprobs-mode``). A token's own ``text`` is its chunk's text
+    when the chunk carries that one token (vLLM streams a token per chunk unless the client
+    falls behind), else empty."""
     if not logprobs:
         return [None] * len(token_ids)
     values = logprobs.get("token_logprobs") or []
@@ -105,6 +107,7 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
             rank=1 + sum(1 for other, lp in ranked if lp > value and other != token_id),
             top=tuple(Alternative(other, lp, text_of(other) if text_of else "")
                       for other, lp in ranked[:alternatives]),
+            text=chunk_text if len(token_ids) == 1 else "",
         ))
     return infos
 

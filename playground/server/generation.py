@@ -133,9 +133,9 @@ class ServerGeneration:
         infos = token_infos(choice.get("logprobs"), ids, self.request.logprobs or 0, self.text_of, text)
         events = row.accept(text, ids, infos)
         reason = finish_reason(choice)
-        if reason == "length" and len(row.token_ids) < row.limit:
-            # A replay's request ended where a recorded change is due: apply it, go on.
-            self._apply(row, self._due(row))
+        due = self._due(row) if reason == "length" and len(row.token_ids) < row.limit else []
+        if due:  # a replay's request ended where a recorded change is due: apply it, go on
+            self._apply(row, due)
             self._restart(row)
         elif reason is not None:
             events.append(row.finish(reason))

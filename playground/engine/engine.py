@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
 from playground.engine.probabilities import InfoReader, check_setup
 from playground.engine.response_row import ResponseRow
+from playground.engine.seeds import draw_seed, row_seeds
 from playground.engine.types import (
     EventSink,
     GenerationRequest,
@@ -30,7 +30,7 @@ from playground.engine.types import (
     StreamEvent,
 )
 from playground.errors import UserError
-from playground.params import SEED_LIMIT, SamplingParams
+from playground.params import SamplingParams
 
 T = TypeVar("T")
 
@@ -40,18 +40,6 @@ class PreparedPrompt:
     ids: list[int]
     end_ids: frozenset[int]
     warnings: list[str]
-
-
-def draw_seed() -> int:
-    return secrets.randbelow(SEED_LIMIT)
-
-
-def row_seeds(base_seed: int, request: GenerationRequest) -> list[int]:
-    """Linked rows draw different samples (seed, seed+1); unlinked columns share the seed, so
-    an A/B of one knob sees the same randomness, unless a column pins a seed of its own."""
-    if request.columns is None:
-        return [(base_seed + row) % SEED_LIMIT for row in range(request.params.num_responses)]
-    return [column.seed if column.seed is not None else base_seed for column in request.columns]
 
 
 class Engine:

@@ -149,26 +149,14 @@ def test_response_formats_map_to_structured_outputs() -> None:
 
 
 def test_a_rows_response_format_is_read_from_its_parameters() -> None:
-    """Issue 15's ``SamplingParams.response_format`` (a ``ResponseFormat`` with ``to_json``), when there."""
-    from dataclasses import dataclass
-
+    from playground.response_format import ResponseFormat
     from playground.server.engine import _response_format
 
-    @dataclass(frozen=True)
-    class Format:  # issue 15's ResponseFormat, as far as the client uses it
-        type: str
-        value: str | None
-
-        def to_json(self) -> dict[str, Any]:
-            return {"type": self.type, "value": self.value}
-
-    @dataclass(frozen=True)
-    class Params:
-        response_format: Format
-
-    assert _response_format(SamplingParams()) is None  # parameters without one: plain text
-    found = _response_format(Params(Format("json_schema", '{"type": "integer"}')))
-    assert structured_outputs(found) == {"json": '{"type": "integer"}'}
+    assert _response_format(SamplingParams()) is None  # plain text: no structured outputs
+    params = SamplingParams().replace(response_format=ResponseFormat("json_schema", '{"type": "integer"}'))
+    assert structured_outputs(_response_format(params)) == {"json": '{"type": "integer"}'}
+    assert structured_outputs(_response_format(SamplingParams().replace(response_format="json"))) == \
+        {"json_object": True}
 
 
 def test_logprobs_map_to_token_infos() -> None:

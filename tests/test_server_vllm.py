@@ -20,6 +20,7 @@ from playground.engine.options import LoadOptions
 from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent
 from playground.errors import UserError
 from playground.params import SamplingParams
+from playground.response_format import ResponseFormat
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.engine import ServerEngine, open_server
 from playground.server.wire import completion_body
@@ -135,21 +136,20 @@ def test_probabilities_equal_the_in_process_engines(server_engine: ServerEngine,
 
 
 @pytest.mark.parametrize(("response_format", "check"), [
-    ({"type": "regex", "value": r"[a-z]{3}-[0-9]{2}"}, lambda text: re.fullmatch(r"[a-z]{3}-[0-9]{2}", text)),
-    ({"type": "json_schema",  # the schema as JSON text, as issue 15's ResponseFormat holds it
-      "value": json.dumps({"type": "object", "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 9}},
-                           "required": ["n"], "additionalProperties": False})},
+    (ResponseFormat("regex", r"[a-z]{3}-[0-9]{2}"), lambda text: re.fullmatch(r"[a-z]{3}-[0-9]{2}", text)),
+    (ResponseFormat("json_schema", json.dumps({
+        "type": "object", "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 9}},
+        "required": ["n"], "additionalProperties": False})),
      lambda text: json.loads(text)["n"] in range(10)),
 ])
-def test_response_formats_hold(server_engine: ServerEngine, response_format: dict[str, Any], check: Any) -> None:
-    connection = server_engine.connection
-    prompt = server_engine.tokenizer.encode("x = ")
+def test_response_formats_hold(server_engine: ServerEngine, response_format: ResponseFormat, check: Any) -> None:
+    """The playground's own parameter, sent as vLLM's structured outputs; two rows, three seeds."""
     for seed in range(3):
-        body = completion_body(server_engine.name, prompt, SamplingParams(temperature=1.0), seed=seed,
-                               max_tokens=64, response_format=response_format)
-        with connection.events("/v1/completions", body) as events:
-            text = "".join(choice.get("text", "") for event in events for choice in event["choices"])
-        assert check(text), text
+        params = SamplingParams(temperature=1.0, seed=seed, num_responses=2, max_new_tokens=64)
+        result = server_engine.generate(GenerationRequest("x = ", params.replace(response_format=response_format)))
+        for response in result.responses:
+            assert response.finish_reason == "eos_token" and response.format_complete, response
+            assert check(response.text), response.text
 
 
 def test_cancel_aborts_the_request_on_the_server(server_engine: ServerEngine, vllm_server: VllmServer) -> None:

@@ -17,6 +17,7 @@ from playground.engine.options import LoadOptions, LoadProgress
 from playground.engine.seeds import draw_seed, row_seeds
 from playground.engine.types import EventSink, GenerationRequest, GenerationResult
 from playground.errors import UserError
+from playground.params import SamplingParams
 from playground.runtime.engines import ProgressCallback
 from playground.server.address import checked_url
 from playground.server.connection import ServerConnection
@@ -117,15 +118,10 @@ class ServerEngine:
         return ids if len(ids) == 1 else []
 
 
-def _response_format(params: Any) -> Any:
-    """The row's response format as ``{"type", "value"}`` (issue 15's
-    ``SamplingParams.response_format``, a ``ResponseFormat`` with ``to_json``), when the
-    parameters have one; None (plain text) where they do not."""
-    value = getattr(params, "response_format", None)
-    if value is None or isinstance(value, dict):
-        return value
-    to_json = getattr(value, "to_json", None)
-    return to_json() if callable(to_json) else None
+def _response_format(params: SamplingParams) -> dict[str, Any] | None:
+    """The row's response format as ``{"type", "value"}``; None for plain text."""
+    response_format = params.response_format
+    return None if response_format.type == "text" else response_format.to_json()
 
 
 def open_server(options: LoadOptions, progress: ProgressCallback) -> ServerEngine:

@@ -61,8 +61,12 @@ class ServerRow:
         infos: list[TokenInfo] | None = None
         if logprobs and all(info is not None for info in self.infos):
             infos = [info for info in self.infos if info is not None]
-        return ResponseResult(self.index, self.text, list(self.token_ids), self.finish_reason or "cancelled",
-                              self.seed, self.params, infos)
+        reason = self.finish_reason or "cancelled"
+        # The server's grammar allows only the end token once the format is whole, so ending on it
+        # is the one sign of a complete instance the stream gives (a cut by length counts as not).
+        complete = None if self.params.response_format.type == "text" else reason == "eos_token"
+        return ResponseResult(self.index, self.text, list(self.token_ids), reason, self.seed, self.params, infos,
+                              format_complete=complete)
 
 
 def row_limit(params: SamplingParams, room: int) -> int:

@@ -129,7 +129,10 @@ def grammar_of(response_format: ResponseFormat) -> str:
         message = one_line(messages[0] if messages else "invalid")
         if kind == "regex":  # the position is in the grammar llguidance wraps the pattern in
             message = re.sub(r"^line \d+, column \d+: | \(in regex\)", "", message)
-            message = re.sub(r'"(.{28}).{20,}(.{28})"', r'"\1…\2"', message, count=1)  # the pattern, cut
+            if message.startswith('invalid regex "') and '": ' in message:  # the pattern as typed, cut
+                shown = json.dumps(text, ensure_ascii=False)  # (llguidance shows it escaped for Lark)
+                shown = shown if len(shown) <= 60 else f"{shown[:30]}…{shown[-29:]}"
+                message = f"invalid regex {shown}: {message.rpartition(chr(34) + ': ')[2]}"
         raise FormatError(f"{LABELS[kind]}: {message}")
     _check_not_empty(grammar, kind)
     return grammar

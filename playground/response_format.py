@@ -24,6 +24,8 @@ VALUE_LIMIT = 100_000
 RESPONSE_FORMAT_HELP = ("How to format the response: text (anything), json (any JSON value), json_schema "
                         "(an instance of a JSON Schema), regex (the whole response matches), grammar (Lark or "
                         "GBNF). Not a live parameter: it applies from the next generation.")
+#: C0 controls and DEL as their Unicode pictures (the REPL prints labels; rich keeps ESC).
+CONTROL_PICTURES = {code: 0x2400 + code for code in range(32)} | {0x7F: 0x2421}
 #: JSON without free whitespace: a bounded schema completes in a bounded number of tokens.
 JSON_OPTIONS = {"whitespace_flexible": False}
 
@@ -51,7 +53,7 @@ class ResponseFormat:
         """A short plain-text description for a column header or a toolbar."""
         if self.value is None:
             return LABELS[self.type]
-        shown = " ".join(self.value.split())
+        shown = " ".join(self.value.split()).translate(CONTROL_PICTURES)  # no ESC reaches a terminal
         room = max(width - len(LABELS[self.type]) - 1, 4)
         return f"{LABELS[self.type]} {shown[: room - 1] + '…' if len(shown) > room else shown}"
 

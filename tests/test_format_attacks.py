@@ -91,3 +91,8 @@ def test_the_repl_and_presets_refuse_a_false_schema_file_in_one_line(tmp_path):
     schema.write_text("false")
     with pytest.raises(UserError, match="JSON Schema false allows no value at all"):
         file_format("json_schema", schema, "/format schema")
+
+
+def test_a_label_shows_control_characters_as_pictures_never_as_terminal_commands():
+    label = ResponseFormat("regex", "\x1bc\x1b\\[2J\x7f").label(60)  # ESC c: a terminal reset
+    assert label == "regex ␛c␛\\[2J␡" and not any(ord(c) < 32 or ord(c) == 0x7F for c in label)

@@ -4,12 +4,13 @@ Schema given as text or as a ``.json`` file, a grammar file. Shared by cli.py an
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 from playground import cli_io
 from playground.errors import UserError
-from playground.response_format import FormatError, ResponseFormat, check_response_format
+from playground.response_format import VALUE_LIMIT, FormatError, ResponseFormat, check_response_format
 
 FLAGS = {"response_format": "--response-format", "json_schema": "--json-schema", "regex": "--regex",
          "grammar": "--grammar"}
@@ -31,7 +32,9 @@ def format_from_args(args: argparse.Namespace) -> ResponseFormat | None:
     """The format the flags ask for; None when none is given (the preset's, or text, stays)."""
     given = {name: getattr(args, name) for name in FLAGS if getattr(args, name, None) is not None}
     if len(given) > 1:
-        raise UserError(f"{' and '.join(FLAGS[name] for name in given)} both set the response format: give one")
+        named = [FLAGS[name] for name in given]
+        raise UserError(f"{', '.join(named[:-1])} and {named[-1]} {'both' if len(named) == 2 else 'each'} set "
+                        "the response format: give one")
     if not given:
         return None
     name, value = next(iter(given.items()))
@@ -45,16 +48,32 @@ def format_from_args(args: argparse.Namespace) -> ResponseFormat | None:
 
 
 def schema_format(text: str, where: str) -> ResponseFormat:
-    """A JSON Schema given inline (it starts with ``{``) or as a path to a file."""
-    if text.lstrip().startswith("{"):
+    """A JSON Schema given inline (it starts with ``{``, or is other JSON and no file has that
+    name: ``true``, ``[1]``, refused as not an object) or as a path to a file."""
+    if text.lstrip().startswith("{") or (not Path(text).expanduser().exists() and _is_json(text)):
         return checked(ResponseFormat("json_schema", text), where)
     return file_format("json_schema", Path(text), where)
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def file_format(kind: str, path: Path, where: str) -> ResponseFormat:
     what = "JSON Schema" if kind == "json_schema" else "grammar"
-    return checked(ResponseFormat(kind, cli_io.read_file(path.expanduser(), what)),  # type: ignore[arg-type]
-                   f"{where} {path}")
+    path = path.expanduser()
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0  # read_file names the problem
+    if size > 4 * VALUE_LIMIT:  # UTF-8: at most 4 bytes a character
+        raise UserError(f"the {what} file {path} is {size:,} bytes: a response format takes at most "
+                        f"{VALUE_LIMIT:,} characters")
+    return checked(ResponseFormat(kind, cli_io.read_file(path, what)), f"{where} {path}")  # type: ignore[arg-type]
 
 
 def checked(response_format: ResponseFormat, where: str) -> ResponseFormat:

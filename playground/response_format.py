@@ -7,6 +7,7 @@ a format other than ``text`` is checked: the playground starts without it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ VALUE_LIMIT = 100_000
 RESPONSE_FORMAT_HELP = ("How to format the response: text (anything), json (any JSON value), json_schema "
                         "(an instance of a JSON Schema), regex (the whole response matches), grammar (Lark or "
                         "GBNF). Not a live parameter: it applies from the next generation.")
+#: C0 controls and DEL as their Unicode pictures (the REPL prints labels; rich keeps ESC).
+CONTROL_PICTURES = {code: 0x2400 + code for code in range(32)} | {0x7F: 0x2421}
 #: JSON without free whitespace: a bounded schema completes in a bounded number of tokens.
 JSON_OPTIONS = {"whitespace_flexible": False}
 
@@ -50,7 +53,7 @@ class ResponseFormat:
         """A short plain-text description for a column header or a toolbar."""
         if self.value is None:
             return LABELS[self.type]
-        shown = " ".join(self.value.split())
+        shown = " ".join(self.value.split()).translate(CONTROL_PICTURES)  # no ESC reaches a terminal
         room = max(width - len(LABELS[self.type]) - 1, 4)
         return f"{LABELS[self.type]} {shown[: room - 1] + '…' if len(shown) > room else shown}"
 
@@ -83,7 +86,9 @@ def check_response_format(value: Any) -> ResponseFormat:
         return ResponseFormat(cast(FormatType, kind))
     if kind == "json_schema" and isinstance(text, dict):
         text = json.dumps(text)
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise FormatError(f"response_format {kind}: the {_NOUN[kind]} must be text (got {type(text).__name__})")
+    if not text or (kind != "regex" and not text.strip()):  # a pattern of spaces matches spaces
         raise FormatError(f"response_format {kind} needs a value: the {_NOUN[kind]}")
     if len(text) > VALUE_LIMIT:
         raise FormatError(f"response_format {kind}: the {_NOUN[kind]} is over {VALUE_LIMIT:,} characters")
@@ -106,7 +111,11 @@ def grammar_of(response_format: ResponseFormat) -> str:
         except json.JSONDecodeError as error:
             raise FormatError(f"JSON Schema is not valid JSON: {error.msg} at line {error.lineno}, "
                               f"column {error.colno}") from None
-        if not isinstance(schema, (dict, bool)):
+        if schema is False:
+            raise FormatError("JSON Schema false allows no value at all: give an object schema")
+        if schema is True:  # the schema every value satisfies; llguidance's options need an object
+            schema = {}
+        if not isinstance(schema, dict):
             raise FormatError(f"JSON Schema must be an object (got {type(schema).__name__})")
         grammar = LLMatcher.grammar_from_json_schema(schema, defaults=JSON_OPTIONS)  # type: ignore[arg-type]
     elif kind == "json":
@@ -122,8 +131,49 @@ def grammar_of(response_format: ResponseFormat) -> str:
         message = one_line(messages[0] if messages else "invalid")
         if kind == "regex":  # the position is in the grammar llguidance wraps the pattern in
             message = re.sub(r"^line \d+, column \d+: | \(in regex\)", "", message)
+            if message.startswith('invalid regex "') and '": ' in message:  # the pattern as typed, cut
+                shown = json.dumps(text, ensure_ascii=False)  # (llguidance shows it escaped for Lark)
+                shown = shown if len(shown) <= 60 else f"{shown[:30]}…{shown[-29:]}"
+                message = f"invalid regex {shown}: {message.rpartition(chr(34) + ': ')[2]}"
         raise FormatError(f"{LABELS[kind]}: {message}")
+    _check_not_empty(grammar, kind)
     return grammar
+
+
+def _check_not_empty(grammar: str, kind: str) -> None:
+    """Refuse a format that no response can satisfy (a ``$ref`` cycle, a rule that only ever
+    recurses, an empty character class): llguidance compiles it, and a matcher's first mask
+    finds it. A byte-level tokenizer makes that check model-free; a grammar naming a model's
+    special tokens cannot be checked without the model, so it passes here."""
+    from llguidance import LLMatcher, LLParserLimits
+
+    matcher = LLMatcher(_byte_tokenizer(), grammar, log_level=0, limits=LLParserLimits(verbose_errors=False))
+    if matcher.is_error():  # the grammar names tokens a byte tokenizer lacks
+        return
+    matcher.compute_bitmask()
+    if matcher.is_error() and "NoExtensionBias" in matcher.get_error():  # no token can start a response
+        raise FormatError(f"{LABELS[kind]}: no text can satisfy it (a $ref cycle, a rule that only "
+                          "recurses, an empty character class?): change it so some finite text matches")
+    if matcher.is_error():
+        raise FormatError(f"{LABELS[kind]}: {one_line(matcher.get_error())}")
+
+
+@functools.cache
+def _byte_tokenizer() -> Any:
+    """An llguidance tokenizer of the 256 bytes and an end token: enough to run a grammar
+    without a model (llguidance has no tokenizer-free check of a grammar's language)."""
+    from llguidance import LLTokenizer, TokenizerWrapper
+
+    class Bytes:
+        eos_token_id = 256
+        bos_token_id = None
+        tokens = [bytes([byte]) for byte in range(256)] + [b"<end>"]
+        special_token_ids = [256]
+
+        def __call__(self, text: bytes) -> list[int]:
+            return list(text)
+
+    return LLTokenizer(TokenizerWrapper(Bytes()))
 
 
 def _as_lark(text: str) -> str:
@@ -142,5 +192,5 @@ def one_line(message: str) -> str:
     if not lines:
         return "invalid"
     details = [line for line in lines[1:] if line.startswith("error:")]
-    head = re.sub(r"^at (\d+)\((\d+)\): ", r"line \1, column \2: ", lines[0].rstrip(":"))
+    head = re.sub(r"^(?:at )?(\d+)\((\d+)\): ", r"line \1, column \2: ", lines[0].rstrip(":"))
     return "; ".join([head, *(d.removeprefix("error:").strip() for d in details)])

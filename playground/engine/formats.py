@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from playground.engine.sampling.mask import WORD_BITS, mask_words
-from playground.response_format import ResponseFormat, grammar_of
+from playground.response_format import FormatError, ResponseFormat, grammar_of, one_line
 
 
 class FormatCompiler:
@@ -60,6 +60,10 @@ class FormatCompiler:
 
         tokenizer = self.llg_tokenizer(end_ids)
         matchers = [LLMatcher(tokenizer, self.grammar(f), log_level=0) if f.constrained else None for f in formats]
+        for matcher, response_format in zip(matchers, formats):
+            if matcher is not None and matcher.is_error():  # e.g. a special token this model lacks
+                message = one_line(matcher.get_error()).split("; following special tokens")[0]  # not the list
+                raise FormatError(f"{response_format.label()}: {message}: this model cannot use it")
         for matcher in matchers:
             if matcher is not None and prefix:
                 matcher.consume_tokens(list(prefix))  # a prefix outside the format: error, ends at once

@@ -211,6 +211,22 @@ def test_keys_that_arrive_together_apply_in_order():
     asyncio.run(scenario())
 
 
+def test_a_name_typed_in_one_burst_is_the_name_saved():
+    """Item 7 in the name dialog: ctrl+u, a name and Enter in one burst (tmux, a macro) save
+    under that name, not an empty one (ctrl+u and Enter once ran after the letters)."""
+    async def scenario():
+        app = scripted_app("x = 1\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: bool(app.screen.query("#name-input")))
+            for key, character in [("ctrl+u", None), *((c, c) for c in "first"), ("enter", "\r")]:
+                app.post_message(events.Key(key, character))  # all queued before any is handled
+            await wait_for(pilot, lambda: app.keeper.session.saved_path is not None or notified(app, "Type a name"))
+            saved = app.keeper.session.saved_path
+            assert saved is not None and saved.name == "first.json" and not notified(app, "Type a name")
+    asyncio.run(scenario())
+
+
 def test_value_boxes_show_every_value_whole():
     """Item 8: -1.5, -0.25, 63096, none and -0.01 fit their boxes."""
     async def scenario():

@@ -13,6 +13,7 @@ from playground.engine.types import GenerationResult
 from playground.errors import UserError
 from playground.params import ParamSpec, SamplingParams
 from playground.presets import Preset
+from playground.sessions.records import ResponseRecord
 
 
 def status_line(result: GenerationResult) -> str:
@@ -118,10 +119,17 @@ def first_divergence(a: Sequence[int], b: Sequence[int]) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def replay_verdict(saved: Sequence[Sequence[int]], result: GenerationResult) -> str:
-    """Whether a replay gave the saved run's tokens (``saved``: each response's token ids)."""
-    for tokens, response in zip(saved, result.responses):
-        at = first_divergence(tokens, response.token_ids)
+def replay_verdict(saved: Sequence[ResponseRecord], result: GenerationResult) -> str:
+    """Whether a replay gave the saved run's tokens. A saved response that was stopped
+    (``cancelled``) is compared over the tokens it had: the replay is not stopped, it runs on."""
+    stopped = False
+    for record, response in zip(saved, result.responses):
+        replayed = response.token_ids
+        if record.finish_reason == "cancelled" and len(replayed) > len(record.token_ids):
+            replayed, stopped = replayed[:len(record.token_ids)], True
+        at = first_divergence(record.token_ids, replayed)
         if at is not None:
             return f"✗ replay differs from the saved run at token {at} of response {response.index + 1}"
-    return f"✓ replay identical to the saved run ({sum(len(r.token_ids) for r in result.responses)} tokens)"
+    compared = sum(len(record.token_ids) for record in saved)
+    ran_on = "; the saved run was stopped there, the replay ran on" if stopped else ""
+    return f"✓ replay identical to the saved run ({compared} tokens{ran_on})"

@@ -144,6 +144,8 @@ def test_toolbar_shows_the_model_and_changed_parameters(engine):
     repl, _, _ = drive(engine, "/set temperature 0.3\r")
     text = toolbar_text(repl)
     assert engine.name in text and "temperature=0.3" in text and "max_new_tokens=8" in text
+    repl, _, _ = drive(engine, "/set max_new_tokens none\r")
+    assert "max_new_tokens=none" in toolbar_text(repl)  # as typed and echoed, not Python's None
 
 
 class InterruptingEngine:

@@ -102,8 +102,9 @@ def loading_line(stage: str, done: int | None, total: int | None) -> str:
 
 
 def assignments(values: Mapping[str, Any], separator: str = ", ") -> str:
-    """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``)."""
-    return separator.join(f"{name}={value!r}" for name, value in values.items())
+    """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``), but
+    ``none`` as the user types it (``max_new_tokens=none``), not Python's ``None``."""
+    return separator.join(f"{name}={'none' if value is None else repr(value)}" for name, value in values.items())
 
 
 def preset_summary(preset: Preset) -> str:

@@ -172,6 +172,7 @@ def test_a_saved_preset_keeps_max_new_tokens_none_and_export_has_live_changes_an
             exported = next((locations.data_dir() / "exports").glob("*.md")).read_text()
             assert "live change: response 1 from token 3: `temperature=0.0`" in exported
             assert "Current parameters:" in exported and "`top_k=40`" in exported
+            assert "`max_new_tokens=none`" in exported and "None" not in exported  # as typed, as presets write it
     asyncio.run(scenario())
 
 

@@ -212,6 +212,23 @@ def test_keys_that_arrive_together_apply_in_order():
     asyncio.run(scenario())
 
 
+def test_keys_after_a_tab_in_one_burst_go_to_the_next_box():
+    """Item 7 across boxes: tab, 42, Enter in one burst set the seed (the next box), and leave
+    max_new_tokens (the box tab left) as it was."""
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            app.query_one("#input-max_new_tokens", Input).focus()
+            await pilot.pause()
+            for key, character in [("tab", "\t"), ("4", "4"), ("2", "2"), ("enter", "\r")]:
+                app.post_message(events.Key(key, character))  # all queued before any is handled
+            await wait_for(pilot, lambda: app.state.params.seed is not None or app.state.params.max_new_tokens != 512
+                           or notified(app, "got"))
+            assert (app.state.params.seed, app.state.params.max_new_tokens) == (42, 512)
+            assert app.focused is app.query_one("#input-seed", Input)
+    asyncio.run(scenario())
+
+
 def test_a_name_typed_in_one_burst_is_the_name_saved():
     """Item 7 in the name dialog: ctrl+u, a name and Enter in one burst (tmux, a macro) save
     under that name, not an empty one (ctrl+u and Enter once ran after the letters)."""

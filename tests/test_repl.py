@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import io
 import os
 import signal
@@ -157,6 +158,7 @@ class InterruptingEngine:
         self.engine, self.after = engine, after_steps
         self.name, self.context_window, self.loaded = engine.name, engine.context_window, engine.loaded
         self.count_tokens = engine.count_tokens
+        self.lost: list[int] = []  # steps whose ctrl+c never reached the REPL
 
     def generate(self, request, on_event=None, handle=None):
         steps = [0]
@@ -173,8 +175,11 @@ class InterruptingEngine:
             steps[0] += 1
             on_event(events)
             if steps[0] == self.after:
-                os.kill(os.getpid(), signal.SIGINT)
-                cancelled.wait(timeout=120)  # a safety net for a failing test, not a synchronisation
+                # SIGINT as the main thread sees a ctrl+c (its handler runs there), without the
+                # kernel choosing which of the process's threads the signal lands on.
+                _thread.interrupt_main(signal.SIGINT)
+                if not cancelled.wait(timeout=120):  # a safety net for a failing test, not a synchronisation
+                    self.lost.append(steps[0])
 
         return self.engine.generate(request, counting, handle)
 
@@ -183,6 +188,7 @@ def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
     slow = InterruptingEngine(engine, after_steps=4)
     params = SamplingParams.make(max_new_tokens=None, seed=2)
     repl, code, out = drive(slow, "x" + SEND + "y" + SEND, params=params)
+    assert not slow.lost, "a ctrl+c never reached the REPL's generation"
     first, second = repl.keeper.session.runs
     assert first.responses[0].finish_reason == "cancelled" and code == 0
     assert len(first.responses[0].token_ids) in (4, 5)  # the step signalled, or the one after it

@@ -208,7 +208,7 @@ def test_end_to_end_in_a_real_terminal(tiny_model_dir, tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm"}
     child = pexpect.spawn(sys.executable, ["-m", "playground", "repl", "--model", str(tiny_model_dir),
                                            "--max-new-tokens", "6", "--seed", "3"],
-                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
+                          env=env, encoding="utf-8", timeout=240, dimensions=(40, 120))  # a safety net
     try:
         child.expect("»")
         child.send("def f():")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
 import io
 import os
 import signal
@@ -175,9 +174,7 @@ class InterruptingEngine:
             steps[0] += 1
             on_event(events)
             if steps[0] == self.after:
-                # SIGINT as the main thread sees a ctrl+c (its handler runs there), without the
-                # kernel choosing which of the process's threads the signal lands on.
-                _thread.interrupt_main(signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)
                 if not cancelled.wait(timeout=120):  # a safety net for a failing test, not a synchronisation
                     self.lost.append(steps[0])
 

@@ -13,6 +13,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_VERBOSITY"] = "error"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One intra-op thread (read by torch's OpenMP at import; inherited by the CLI/REPL subprocesses):
+# the tiny test models gain nothing from a second thread, and OpenMP's threads spin while they
+# wait, which on a busy 2-core machine about doubled the CPU time of the model tests.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SHARED_TOKENIZER = Path(__file__).resolve().parents[2] / "shared" / "starcoder2-tokenizer"
 #: A context small enough to overflow in tests, a window small enough to slide past.

@@ -110,11 +110,11 @@ def test_subprocess_reads_stdin_and_never_shows_a_traceback(tiny_model_dir, tmp_
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     ok = subprocess.run([sys.executable, "-m", "playground", "generate", "--model", str(tiny_model_dir),
                          "--json", "--max-new-tokens", "3"], input="def main():\n", capture_output=True,
-                        text=True, env=env, timeout=120)
+                        text=True, env=env, timeout=300)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["prompt_tokens"] > 0
     bad = subprocess.run([sys.executable, "-m", "playground", "generate", "--model", str(tiny_model_dir),
-                          "--prompt", "x", "--device", "cuda"], capture_output=True, text=True, env=env, timeout=120)
+                          "--prompt", "x", "--device", "cuda"], capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "no CUDA GPU" in bad.stderr
 
 

@@ -144,6 +144,8 @@ def test_toolbar_shows_the_model_and_changed_parameters(engine):
     repl, _, _ = drive(engine, "/set temperature 0.3\r")
     text = toolbar_text(repl)
     assert engine.name in text and "temperature=0.3" in text and "max_new_tokens=8" in text
+    repl, _, _ = drive(engine, "/set max_new_tokens none\r")
+    assert "max_new_tokens=none" in toolbar_text(repl)  # as typed and echoed, not Python's None
 
 
 class InterruptingEngine:
@@ -155,6 +157,7 @@ class InterruptingEngine:
         self.engine, self.after = engine, after_steps
         self.name, self.context_window, self.loaded = engine.name, engine.context_window, engine.loaded
         self.count_tokens = engine.count_tokens
+        self.lost: list[int] = []  # steps whose ctrl+c never reached the REPL
 
     def generate(self, request, on_event=None, handle=None):
         steps = [0]
@@ -172,7 +175,8 @@ class InterruptingEngine:
             on_event(events)
             if steps[0] == self.after:
                 os.kill(os.getpid(), signal.SIGINT)
-                cancelled.wait(timeout=120)  # a safety net for a failing test, not a synchronisation
+                if not cancelled.wait(timeout=120):  # a safety net for a failing test, not a synchronisation
+                    self.lost.append(steps[0])
 
         return self.engine.generate(request, counting, handle)
 
@@ -181,6 +185,7 @@ def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
     slow = InterruptingEngine(engine, after_steps=4)
     params = SamplingParams.make(max_new_tokens=None, seed=2)
     repl, code, out = drive(slow, "x" + SEND + "y" + SEND, params=params)
+    assert not slow.lost, "a ctrl+c never reached the REPL's generation"
     first, second = repl.keeper.session.runs
     assert first.responses[0].finish_reason == "cancelled" and code == 0
     assert len(first.responses[0].token_ids) in (4, 5)  # the step signalled, or the one after it
@@ -200,7 +205,7 @@ def test_end_to_end_in_a_real_terminal(tiny_model_dir, tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm"}
     child = pexpect.spawn(sys.executable, ["-m", "playground", "repl", "--model", str(tiny_model_dir),
                                            "--max-new-tokens", "6", "--seed", "3"],
-                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
+                          env=env, encoding="utf-8", timeout=240, dimensions=(40, 120))  # a safety net
     try:
         child.expect("»")
         child.send("def f():")

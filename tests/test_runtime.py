@@ -16,7 +16,7 @@ from playground.runtime.keeper import SessionKeeper
 from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER, join_at_marker, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
-from playground.sessions.records import ModelRecord
+from playground.sessions.records import ModelRecord, ResponseRecord
 from playground.sessions.store import NameNeeded, NameTaken
 from tests.fakes import FakeLoaded, ScriptedEngine
 
@@ -53,8 +53,17 @@ def test_replay_verdict_names_the_first_differing_token():
     assert first_divergence([1, 2, 3], [1, 2, 3]) is None and first_divergence([1, 2], [1, 2, 3]) == 2
     result = GenerationResult("m", 1, SamplingParams(seed=1), [
         ResponseResult(0, "", [5, 6, 7], "length", 1, SamplingParams())], Timings(0, 0, 0, 0))
-    assert replay_verdict([[5, 6, 7]], result) == "✓ replay identical to the saved run (3 tokens)"
-    assert replay_verdict([[5, 9, 7]], result) == "✗ replay differs from the saved run at token 1 of response 1"
+    def saved(tokens: list[int], reason: str = "length") -> list[ResponseRecord]:
+        return [ResponseRecord(0, "", tokens, reason, 1, SamplingParams())]
+
+    assert replay_verdict(saved([5, 6, 7]), result) == "✓ replay identical to the saved run (3 tokens)"
+    assert replay_verdict(saved([5, 9, 7]), result) == "✗ replay differs from the saved run at token 1 of response 1"
+    assert replay_verdict(saved([5, 6]), result) == "✗ replay differs from the saved run at token 2 of response 1"
+    # a run stopped by the user (escape) is compared over the tokens it had; the replay ran on
+    assert replay_verdict(saved([5, 6], "cancelled"), result) == (
+        "✓ replay identical to the saved run (2 tokens; the saved run was stopped there, the replay ran on)")
+    stopped_elsewhere = replay_verdict(saved([5, 9], "cancelled"), result)
+    assert stopped_elsewhere.startswith("✗ replay differs from the saved run at token 1 ")
 
 
 def test_the_fill_marker_splits_and_joins_back():

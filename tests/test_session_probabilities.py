@@ -66,13 +66,13 @@ def test_a_branch_replays_to_the_same_tokens_and_probabilities(engine):
     request = saved.replay_request()
     assert (request.logprobs, request.prefix_tokens) == (2, tuple(parent.responses[1].token_ids[:7]))
     again = engine.generate(request)
-    tokens = [r.token_ids for r in saved.responses]
-    probabilities = [r.probabilities for r in saved.responses]
-    verdict = replay_verdict(tokens, again, probabilities)
+    verdict = replay_verdict(saved.responses, again)
     assert verdict.startswith("✓") and "probabilities within 0.001" in verdict
-    moved = replace(probabilities[0][3], logprob=probabilities[0][3].logprob - 0.5)
-    tampered = [probabilities[0][:3] + (moved,) + probabilities[0][4:], probabilities[1]]
-    verdict = replay_verdict(tokens, again, tampered)
+    first = saved.responses[0].probabilities
+    assert first is not None
+    moved = replace(first[3], logprob=first[3].logprob - 0.5)
+    tampered = (replace(saved.responses[0], probabilities=first[:3] + (moved,) + first[4:]), *saved.responses[1:])
+    verdict = replay_verdict(tampered, again)
     assert verdict.startswith("✗ replay gave the same tokens, but token 3 of response 1")
 
 

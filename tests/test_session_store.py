@@ -168,22 +168,23 @@ def test_stale_temporaries_are_cleaned_on_start_and_fresh_ones_kept():
     assert not any(p.exists() for p in stale) and fresh.exists()
 
 
-def test_unreadable_files_are_entries_with_an_error_beside_the_good_ones():
+def test_unreadable_files_are_entries_with_an_error_below_the_good_ones():
     store = SessionStore()
     good = saved_session(store, "good", 1)
     store.record_run(good, make_run(2))
+    store.record_run(Session(prompt="recent = 1\n"), make_run(3))  # a good recent entry: above the bad ones
     (locations.sessions_dir() / "broken.json").write_bytes(b"\x00\xff garbage")
     bad_run = locations.history_dir() / good.id / "00000000000000000001-zz.json"
     bad_run.write_text('{"format": "starcoder-play-run", "schema_version": 2, "session": 3}')
     entries = store.entries()
-    assert [(e.title, e.error is None) for e in entries] == [("good", True), ("broken.json", False),
-                                                            (bad_run.name, False)]
-    assert entries[1].error == f"{locations.sessions_dir() / 'broken.json'}: is not UTF-8 text (bad byte at offset 1)"
-    assert "session must be an object (got a number)" in entries[2].error
+    assert [(e.title, e.error is None) for e in entries] == [("good", True), ("recent = 1", True),
+                                                            ("broken.json", False), (bad_run.name, False)]
+    assert entries[2].error == f"{locations.sessions_dir() / 'broken.json'}: is not UTF-8 text (bad byte at offset 1)"
+    assert "session must be an object (got a number)" in entries[3].error
     assert [r.params.seed for r in store.open(entries[0]).runs] == [1, 2]  # the bad run file is skipped
     with pytest.raises(SessionError, match="not UTF-8"):
-        store.open(entries[1])
-    store.delete(entries[1])  # a broken file can be deleted from the browser
+        store.open(entries[2])
+    store.delete(entries[2])  # a broken file can be deleted from the browser
     assert not (locations.sessions_dir() / "broken.json").exists()
 
 

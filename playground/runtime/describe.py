@@ -9,12 +9,13 @@ import errno
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from playground.engine.types import GenerationResult, ResponseResult, TokenInfo
+from playground.engine.types import GenerationResult, ResponseResult
 from playground.errors import UserError
 from playground.params import ParamSpec, SamplingParams
 from playground.presets import Preset
 from playground.response_format import ResponseFormat
 from playground.sessions.probabilities import REPLAY_TOLERANCE, first_difference
+from playground.sessions.records import ResponseRecord
 
 
 def status_line(result: GenerationResult) -> str:
@@ -111,14 +112,16 @@ def loading_line(stage: str, done: int | None, total: int | None) -> str:
 
 
 def assignments(values: Mapping[str, Any], separator: str = ", ") -> str:
-    """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``)."""
+    """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``), but
+    ``none`` as the user types it (``max_new_tokens=none``), not Python's ``None``, and a
+    response format by its short label."""
     return separator.join(f"{name}={_assigned(name, value)}" for name, value in values.items())
 
 
 def _assigned(name: str, value: Any) -> str:
     if name == "response_format" and isinstance(value, dict):  # a schema is too long for a line
         return ResponseFormat(**value).label()
-    return repr(value)
+    return "none" if value is None else repr(value)
 
 
 def preset_summary(preset: Preset) -> str:
@@ -134,22 +137,29 @@ def first_divergence(a: Sequence[int], b: Sequence[int]) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def replay_verdict(saved: Sequence[Sequence[int]], result: GenerationResult,
-                   saved_probabilities: Sequence[Sequence[TokenInfo] | None] = ()) -> str:
-    """Whether a replay gave the saved run's tokens (``saved``: each response's token ids) and,
-    where the run saved them (``saved_probabilities``, per response), their probabilities."""
-    for tokens, response in zip(saved, result.responses):
-        at = first_divergence(tokens, response.token_ids)
+def replay_verdict(saved: Sequence[ResponseRecord], result: GenerationResult) -> str:
+    """Whether a replay gave the saved run's tokens and, where the run saved them, their
+    probabilities. A saved response that was stopped (``cancelled``) is compared over the
+    tokens it had: the replay is not stopped, it runs on."""
+    stopped = False
+    for record, response in zip(saved, result.responses):
+        replayed = response.token_ids
+        if record.finish_reason == "cancelled" and len(replayed) > len(record.token_ids):
+            replayed, stopped = replayed[:len(record.token_ids)], True
+        at = first_divergence(record.token_ids, replayed)
         if at is not None:
             return f"✗ replay differs from the saved run at token {at} of response {response.index + 1}"
     checked = 0
-    for recorded, response in zip(saved_probabilities, result.responses):
-        if recorded is None or response.logprobs is None:
+    for record, response in zip(saved, result.responses):
+        if record.probabilities is None or response.logprobs is None:
             continue
-        at = first_difference(recorded, response.logprobs)
+        at = first_difference(record.probabilities, response.logprobs)
         if at is not None:
             return (f"✗ replay gave the same tokens, but token {at} of response {response.index + 1} has another "
-                    f"probability (saved {recorded[at].logprob:.5g}, now {response.logprobs[at].logprob:.5g})")
-        checked += len(recorded)
+                    f"probability (saved {record.probabilities[at].logprob:.5g}, "
+                    f"now {response.logprobs[at].logprob:.5g})")
+        checked += len(record.probabilities)
+    compared = sum(len(record.token_ids) for record in saved)
     matched = f", {checked} probabilities within {REPLAY_TOLERANCE:g}" if checked else ""
-    return f"✓ replay identical to the saved run ({sum(len(r.token_ids) for r in result.responses)} tokens{matched})"
+    ran_on = "; the saved run was stopped there, the replay ran on" if stopped else ""
+    return f"✓ replay identical to the saved run ({compared} tokens{matched}{ran_on})"

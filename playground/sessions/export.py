@@ -17,7 +17,7 @@ def fenced(text: str, language: str) -> list[str]:
 
 
 def _values(changes: dict[str, Any]) -> str:
-    return ", ".join(f"`{k}={v!r}`" for k, v in changes.items())
+    return ", ".join(f"`{k}={'none' if v is None else repr(v)}`" for k, v in changes.items())  # none as typed
 
 
 def _run_lines(number: int, run: RunRecord, language: str) -> list[str]:

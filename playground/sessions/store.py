@@ -186,8 +186,8 @@ class SessionStore:
         session.language, session.params, session.updated_at = state.language, state.params, state.updated_at
 
     def entries(self) -> list[SessionEntry]:
-        """Saved sessions, then recent ones (history not saved under a name), newest first; files
-        that cannot be read come last in their group, with ``error`` set."""
+        """Saved sessions, then recent ones (history not saved under a name), newest first; then
+        the files that cannot be read (saved, then history), with ``error`` set."""
         histories, broken_runs = self._catalog.histories()
         saved, broken_saved = [], []
         for item in self._catalog.saved():
@@ -204,7 +204,7 @@ class SessionStore:
         saved_ids = {entry.session_id for entry in saved}
         recent = [_history_entry(self.history_dir, history) for history in histories.values()
                   if history.session_id not in saved_ids]
-        return [*_newest_first(saved), *broken_saved, *_newest_first(recent),
+        return [*_newest_first(saved), *_newest_first(recent), *broken_saved,
                 *(_broken_entry("recent", item) for item in broken_runs)]
 
     # ---------------------------------------------------------------- changing

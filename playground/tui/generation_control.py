@@ -87,7 +87,7 @@ class GenerationControl:
             app.notify(problem, severity="error")
         summary = status_line(result)
         if run.replaying is not None:
-            verdict = replay_verdict([r.token_ids for r in run.replaying.responses], result)
+            verdict = replay_verdict(run.replaying.responses, result)
             summary = f"{verdict} · {summary}"
             app.notify(verdict, title="Replay")
         app.run_status = summary

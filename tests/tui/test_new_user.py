@@ -172,6 +172,7 @@ def test_a_saved_preset_keeps_max_new_tokens_none_and_export_has_live_changes_an
             exported = next((locations.data_dir() / "exports").glob("*.md")).read_text()
             assert "live change: response 1 from token 3: `temperature=0.0`" in exported
             assert "Current parameters:" in exported and "`top_k=40`" in exported
+            assert "`max_new_tokens=none`" in exported and "None" not in exported  # as typed, as presets write it
     asyncio.run(scenario())
 
 
@@ -208,6 +209,39 @@ def test_keys_that_arrive_together_apply_in_order():
             await pilot.pause()
             await pilot.press("enter")
             assert app.state.params.temperature == 0.45
+    asyncio.run(scenario())
+
+
+def test_keys_after_a_tab_in_one_burst_go_to_the_next_box():
+    """Item 7 across boxes: tab, 42, Enter in one burst set the seed (the next box), and leave
+    max_new_tokens (the box tab left) as it was."""
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            app.query_one("#input-max_new_tokens", Input).focus()
+            await pilot.pause()
+            for key, character in [("tab", "\t"), ("4", "4"), ("2", "2"), ("enter", "\r")]:
+                app.post_message(events.Key(key, character))  # all queued before any is handled
+            await wait_for(pilot, lambda: app.state.params.seed is not None or app.state.params.max_new_tokens != 512
+                           or notified(app, "got"))
+            assert (app.state.params.seed, app.state.params.max_new_tokens) == (42, 512)
+            assert app.focused is app.query_one("#input-seed", Input)
+    asyncio.run(scenario())
+
+
+def test_a_name_typed_in_one_burst_is_the_name_saved():
+    """Item 7 in the name dialog: ctrl+u, a name and Enter in one burst (tmux, a macro) save
+    under that name, not an empty one (ctrl+u and Enter once ran after the letters)."""
+    async def scenario():
+        app = scripted_app("x = 1\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: bool(app.screen.query("#name-input")))
+            for key, character in [("ctrl+u", None), *((c, c) for c in "first"), ("enter", "\r")]:
+                app.post_message(events.Key(key, character))  # all queued before any is handled
+            await wait_for(pilot, lambda: app.keeper.session.saved_path is not None or notified(app, "Type a name"))
+            saved = app.keeper.session.saved_path
+            assert saved is not None and saved.name == "first.json" and not notified(app, "Type a name")
     asyncio.run(scenario())
 
 

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from playground.tui.safe_text import plain
+from playground.tui.widgets.value_box import ValueBox
 
 
 class NamePrompt(ModalScreen[str | None]):
@@ -33,7 +34,7 @@ class NamePrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.question))
-            yield Input(self.default, id="name-input", select_on_focus=True)
+            yield ValueBox(self.default, id="name-input", select_on_focus=True)  # keys in order, however fast
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

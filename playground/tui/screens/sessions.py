@@ -19,6 +19,7 @@ from playground.runtime.describe import error_line
 from playground.sessions.store import SessionEntry, SessionStore
 from playground.tui.safe_text import plain_text
 from playground.tui.screens.name_prompt import Confirm, NamePrompt
+from playground.tui.widgets.value_box import ValueBox
 
 
 class SessionsScreen(ModalScreen[SessionEntry | None]):
@@ -47,7 +48,7 @@ class SessionsScreen(ModalScreen[SessionEntry | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder="search name, model or prompt", id="session-search")
+            yield ValueBox(placeholder="search name, model or prompt", id="session-search")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="session-table")
             yield Label("", id="problems")
         yield Footer()

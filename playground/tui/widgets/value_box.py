@@ -31,6 +31,24 @@ class ValueBox(Input):
     were typed, in step with the characters typed between them."""
 
     async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if focused is not None and focused is not self:
+            # Focus moved on (a tab in the same burst) after the app had sent this key here:
+            # it belongs to the box that has the focus now.
+            event.stop()
+            event.prevent_default()
+            focused._forward_event(events.Key(event.key, event.character))
+            return
+        if event.key in ("tab", "shift+tab") and not self._bindings.key_to_bindings.get(event.key):
+            # The screen would move the focus only once the key had bubbled up to it, after the
+            # keys behind it had been sent here: move it now, so that they follow it.
+            event.stop()
+            event.prevent_default()
+            if event.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
         if not await run_own_binding(self, event):
             await super()._on_key(event)
 

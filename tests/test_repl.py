@@ -9,6 +9,7 @@ import sys
 import threading
 
 import pexpect
+import pytest
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
@@ -158,6 +159,7 @@ class InterruptingEngine:
         self.name, self.context_window, self.loaded = engine.name, engine.context_window, engine.loaded
         self.count_tokens = engine.count_tokens
         self.lost: list[int] = []  # steps whose ctrl+c never reached the REPL
+        self.handler_at_kill: object = None
 
     def generate(self, request, on_event=None, handle=None):
         steps = [0]
@@ -174,6 +176,7 @@ class InterruptingEngine:
             steps[0] += 1
             on_event(events)
             if steps[0] == self.after:
+                self.handler_at_kill = signal.getsignal(signal.SIGINT)
                 os.kill(os.getpid(), signal.SIGINT)
                 if not cancelled.wait(timeout=120):  # a safety net for a failing test, not a synchronisation
                     self.lost.append(steps[0])
@@ -181,11 +184,21 @@ class InterruptingEngine:
         return self.engine.generate(request, counting, handle)
 
 
-def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine):
+@pytest.fixture
+def default_sigint():
+    """SIGINT as a fresh process has it (KeyboardInterrupt in the main thread): an earlier test
+    in this process may have left another handler behind (an event loop's that was never
+    closed), which is not what a user's ctrl+c meets."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_mid_stream_stops_and_returns_to_the_prompt(engine, default_sigint):
     slow = InterruptingEngine(engine, after_steps=4)
     params = SamplingParams.make(max_new_tokens=None, seed=2)
     repl, code, out = drive(slow, "x" + SEND + "y" + SEND, params=params)
-    assert not slow.lost, "a ctrl+c never reached the REPL's generation"
+    assert not slow.lost, f"a ctrl+c never reached the REPL's generation (SIGINT handler: {slow.handler_at_kill!r})"
     first, second = repl.keeper.session.runs
     assert first.responses[0].finish_reason == "cancelled" and code == 0
     assert len(first.responses[0].token_ids) in (4, 5)  # the step signalled, or the one after it

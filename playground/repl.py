@@ -41,6 +41,7 @@ from playground.runtime.running import Generation, run_interruptible
 from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES, PROBABILITIES_BY_DEFAULT
 from playground.sessions.records import RunRecord
 from playground.sessions.session import Session
+from playground.visible import printable
 
 
 class StreamDisplay:
@@ -69,8 +70,9 @@ class StreamDisplay:
     def on_event(self, events: list[StreamEvent]) -> None:
         with self._lock:
             for event in events:
-                self.parts[event.row].append(styled(event.text, getattr(event, "info", None) if self.colour
-                                                    else None))
+                # On a terminal a model's control byte is shown, never obeyed; a pipe gets the text as is.
+                self.parts[event.row].append(styled(printable(event.text), getattr(event, "info", None)
+                                                    if self.colour else None))
         if self._live is None and self.rows == 1:
             self.console.file.write("".join(e.text for e in events))
             self.console.file.flush()
@@ -93,7 +95,7 @@ class StreamDisplay:
                     self.console.print(f"--- response {response.index + 1} (seed {response.seed}) ---", markup=False)
                     self.console.print(response.text, markup=False, highlight=False)
             return
-        panels: list[Syntax | Text] = [Syntax(r.text, self.language, word_wrap=True, theme="monokai")
+        panels: list[Syntax | Text] = [Syntax(printable(r.text), self.language, word_wrap=True, theme="monokai")
                                        for r in result.responses]
         if self.colour:  # the probabilities' colours instead of the syntax's
             panels = [Text("").join(parts) for parts in self.parts]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from playground.errors import UserError
+from playground.visible import CONTROL_PICTURES
 
 FormatType = Literal["text", "json", "json_schema", "regex", "grammar"]
 FORMAT_TYPES: tuple[FormatType, ...] = ("text", "json", "json_schema", "regex", "grammar")
@@ -24,8 +25,6 @@ VALUE_LIMIT = 100_000
 RESPONSE_FORMAT_HELP = ("How to format the response: text (anything), json (any JSON value), json_schema "
                         "(an instance of a JSON Schema), regex (the whole response matches), grammar (Lark or "
                         "GBNF). Not a live parameter: it applies from the next generation.")
-#: C0 controls and DEL as their Unicode pictures (the REPL prints labels; rich keeps ESC).
-CONTROL_PICTURES = {code: 0x2400 + code for code in range(32)} | {0x7F: 0x2421}
 #: JSON without free whitespace: a bounded schema completes in a bounded number of tokens.
 JSON_OPTIONS = {"whitespace_flexible": False}
 

@@ -84,3 +84,21 @@ def test_streamed_tokens_take_their_probabilitys_colour_as_plain_text():
     rendered = display._render().renderables[0]
     assert isinstance(rendered, Text) and rendered.plain == "ok[red]no"
     assert [span.style for span in rendered.spans] == [BAND_STYLES[0], BAND_STYLES[-1]]
+
+
+def test_a_models_control_bytes_reach_a_terminal_as_pictures_and_a_pipe_as_they_are():
+    from playground.engine.types import GenerationResult, ResponseResult, Timings, TokenEvent
+
+    hostile = "x\x1b[2Jy\x07\n"
+    terminal = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=80)
+    with StreamDisplay(terminal, 1, "python") as display:
+        display.on_event([TokenEvent(0, 5, hostile)])
+        assert display._render().renderables[0].plain.rstrip("\n") == "x␛[2Jy␇"
+    result = GenerationResult("m", 1, PARAMS, [ResponseResult(0, hostile, [5], "length", 3, PARAMS)],
+                              Timings(0, 0, 0, 0))
+    display.show_final(result)
+    assert "\x1b[2J" not in terminal.file.getvalue() and "␛[2J" in terminal.file.getvalue()
+    pipe = Console(file=io.StringIO(), force_terminal=False)
+    with StreamDisplay(pipe, 1, "python") as piped:
+        piped.on_event([TokenEvent(0, 5, hostile)])
+    assert pipe.file.getvalue() == hostile

@@ -8,7 +8,7 @@ from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 
 from playground.tui.palette import ThemeCommands
-from playground.tui.safe_text import printable
+from playground.visible import printable
 
 
 class PlainTextApp(App[None]):

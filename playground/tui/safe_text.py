@@ -14,13 +14,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.fuzzy import Matcher
 
-#: C0 controls (but tab and newline) and DEL as their Unicode pictures, one character for one.
-VISIBLE_CONTROLS = {code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n"} | {0x7F: 0x2421}
-
-
-def printable(text: str) -> str:
-    """``text`` with its control characters (but tab and newline) shown as pictures."""
-    return text.translate(VISIBLE_CONTROLS)
+from playground.visible import printable
 
 
 def plain(text: str) -> Content:

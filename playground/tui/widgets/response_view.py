@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.geometry import Offset
 from textual.widgets.text_area import Selection
 
-from playground.tui.safe_text import printable  # a model's stray control byte shown, never sent
 from playground.tui.widgets.windowed_highlighting import WindowedHighlighting
+from playground.visible import printable  # a model's stray control byte shown, never sent
 
 __all__ = ["ResponseView", "printable"]
 

@@ -52,9 +52,14 @@ def schema_format(text: str, where: str) -> ResponseFormat:
 
 
 def file_format(kind: str, path: Path, where: str) -> ResponseFormat:
+    """A schema or grammar read from ``path``; a file that cannot be read is named with the flag
+    or command that gave it, like every other format problem."""
     what = "JSON Schema" if kind == "json_schema" else "grammar"
-    return checked(ResponseFormat(kind, cli_io.read_file(path.expanduser(), what)),  # type: ignore[arg-type]
-                   f"{where} {path}")
+    try:
+        text = cli_io.read_file(path.expanduser(), what)
+    except UserError as error:
+        raise UserError(f"{where}: {error}") from None
+    return checked(ResponseFormat(kind, text), f"{where} {path}")  # type: ignore[arg-type]
 
 
 def checked(response_format: ResponseFormat, where: str) -> ResponseFormat:

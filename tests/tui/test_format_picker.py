@@ -11,7 +11,7 @@ from playground.params import SamplingParams
 from playground.response_format import ResponseFormat
 from playground.tui.widgets.format_picker import FormatPicker
 from playground.tui.widgets.response_view import ResponseView
-from tests.tui.helpers import ForwardGate, run_finished, tiny_app, wait_for
+from tests.tui.helpers import ForwardGate, run_finished, scripted_app, tiny_app, wait_for
 
 SIZE = (150, 45)
 
@@ -90,4 +90,18 @@ def test_changing_the_format_mid_stream_is_refused_in_one_line(tiny_model_dir):
             assert result.responses[0].format_complete is None and not result.live_changes
             assert any("cannot change while a response streams" in str(n.message) for n in app._notifications)
             assert app.state.params.response_format == ResponseFormat("json")  # for the next run
+    asyncio.run(scenario())
+
+
+def test_ctrl_a_in_the_format_editor_selects_the_whole_value_so_typing_replaces_it():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pick(pilot, app, "regex", "[0-9]{3}\n")
+            editor = app.query_one("#format-value", TextArea)
+            editor.focus()
+            editor.move_cursor((1, 0))  # the second line, as after typing or pasting
+            await pilot.press("ctrl+a", "x")
+            assert editor.text == "x"
+            assert app.state.params.response_format == ResponseFormat("regex", "x")
     asyncio.run(scenario())

@@ -64,6 +64,8 @@ def _is_json(text: str) -> bool:
 
 
 def file_format(kind: str, path: Path, where: str) -> ResponseFormat:
+    """A schema or grammar read from ``path``; a file that cannot be read is named with the flag
+    or command that gave it, like every other format problem."""
     what = "JSON Schema" if kind == "json_schema" else "grammar"
     path = path.expanduser()
     try:
@@ -71,9 +73,13 @@ def file_format(kind: str, path: Path, where: str) -> ResponseFormat:
     except OSError:
         size = 0  # read_file names the problem
     if size > 4 * VALUE_LIMIT:  # UTF-8: at most 4 bytes a character
-        raise UserError(f"the {what} file {path} is {size:,} bytes: a response format takes at most "
+        raise UserError(f"{where}: the {what} file {path} is {size:,} bytes: a response format takes at most "
                         f"{VALUE_LIMIT:,} characters")
-    return checked(ResponseFormat(kind, cli_io.read_file(path, what)), f"{where} {path}")  # type: ignore[arg-type]
+    try:
+        text = cli_io.read_file(path, what)
+    except UserError as error:
+        raise UserError(f"{where}: {error}") from None
+    return checked(ResponseFormat(kind, text), f"{where} {path}")  # type: ignore[arg-type]
 
 
 def checked(response_format: ResponseFormat, where: str) -> ResponseFormat:

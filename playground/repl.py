@@ -103,10 +103,11 @@ class StreamDisplay:
             self.console.print(panels[0])
         else:
             grid = Table.grid(expand=True, padding=(0, 1))
-            for _ in result.responses:
-                grid.add_column(ratio=1)
-            grid.add_row(*(Panel(p, title=f"response {i + 1} · seed {r.seed}", title_align="left")
-                           for i, (p, r) in enumerate(zip(panels, result.responses))))
+            for _ in result.responses:  # fold, not the table's "…": a long token is shown whole
+                grid.add_column(ratio=1, overflow="fold")
+            # the seed below, where a narrow column has room for all of its digits
+            grid.add_row(*(Panel(p, title=f"response {i + 1}", title_align="left", subtitle=f"seed {r.seed}",
+                                 subtitle_align="left") for i, (p, r) in enumerate(zip(panels, result.responses))))
             self.console.print(grid)
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playground.errors import UserError
-from playground.format_input import checked, file_format
+from playground.format_input import checked, file_format, schema_format
 from playground.response_format import ResponseFormat, check_response_format
 
 if TYPE_CHECKING:
     from playground.repl import Repl
 
-USAGE = "/format text|json | schema FILE | regex PATTERN | grammar FILE"
+USAGE = "/format text|json | schema FILE|JSON | regex PATTERN | grammar FILE"
 WORDS = ["text", "json", "schema", "regex", "grammar"]
 
 
@@ -27,8 +27,10 @@ def format_command(repl: Repl, args: list[str]) -> None:
         chosen = check_response_format(kind)
     elif kind == "regex" and len(rest) == 1:
         chosen = checked(ResponseFormat("regex", rest[0]), "/format regex")
-    elif kind in ("schema", "grammar") and len(rest) == 1:
-        chosen = file_format("json_schema" if kind == "schema" else "grammar", Path(rest[0]), f"/format {kind}")
+    elif kind == "schema" and len(rest) == 1:  # JSON text or a file, as --json-schema takes it
+        chosen = schema_format(rest[0], "/format schema")
+    elif kind == "grammar" and len(rest) == 1:
+        chosen = file_format("grammar", Path(rest[0]), "/format grammar")
     else:
         raise UserError(f"usage: {USAGE}")
     repl.params = repl.params.replace(response_format=chosen)

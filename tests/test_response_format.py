@@ -79,7 +79,7 @@ def run(capsys, *argv):
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--json-schema", '{"type": "object", "if": {}}'], '--json-schema: JSON Schema: Unimplemented keys: ["if"]'),
-    (["--json-schema", "missing.json"], "JSON Schema file not found: missing.json"),
+    (["--json-schema", "missing.json"], "--json-schema: JSON Schema file not found: missing.json"),
     (["--regex", "a(b"], '--regex: regex: invalid regex "a(b"'),
     (["--grammar", "GRAMMAR"], "--grammar GRAMMAR: grammar: line 1, column 8: unknown name"),
     (["--regex", "a", "--response-format", "json"], "--response-format and --regex both set the response format"),

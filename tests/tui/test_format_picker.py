@@ -11,7 +11,8 @@ from playground.params import SamplingParams
 from playground.response_format import ResponseFormat
 from playground.tui.widgets.format_picker import FormatPicker
 from playground.tui.widgets.response_view import ResponseView
-from tests.tui.helpers import ForwardGate, run_finished, tiny_app, wait_for
+from tests.tui.helpers import ForwardGate, run_finished, scripted_app, tiny_app, wait_for
+from tests.tui.test_bracketed_text import screen_text
 
 SIZE = (150, 45)
 
@@ -90,4 +91,40 @@ def test_changing_the_format_mid_stream_is_refused_in_one_line(tiny_model_dir):
             assert result.responses[0].format_complete is None and not result.live_changes
             assert any("cannot change while a response streams" in str(n.message) for n in app._notifications)
             assert app.state.params.response_format == ResponseFormat("json")  # for the next run
+    asyncio.run(scenario())
+
+
+def test_ctrl_a_in_the_format_editor_selects_the_whole_value_so_typing_replaces_it():
+    async def scenario():
+        app = scripted_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pick(pilot, app, "regex", "[0-9]{3}\n")
+            editor = app.query_one("#format-value", TextArea)
+            editor.focus()
+            editor.move_cursor((1, 0))  # the second line, as after typing or pasting
+            await pilot.press("ctrl+a", "x")
+            assert editor.text == "x"
+            assert app.state.params.response_format == ResponseFormat("regex", "x")
+    asyncio.run(scenario())
+
+
+def test_at_80x24_each_column_still_shows_how_its_format_ended(tiny_model_dir):
+    """Two 40-column responses: the ending (finish reason, format complete or not) leads the
+    subtitle, so a narrow column cuts the token count or the seed, never the ending."""
+    async def scenario():
+        app = tiny_app(tiny_model_dir, SamplingParams.make(max_new_tokens=30, seed=3, num_responses=2))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            app.state = app.state.with_columns(linked=False, editing=0)
+            await pick(pilot, app, "json")
+            app.state = app.state.with_columns(linked=False, editing=1)
+            await pick(pilot, app, "regex", "[0-9]{3}")
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: run_finished(app))
+            first, second = app.generation.run.result.responses
+            bottoms = [line for line in screen_text(app).splitlines() if line.startswith("▊▁ ")]
+            assert len(bottoms) == 1  # one row: both columns' bottom borders
+            left, right = bottoms[0][:40], bottoms[0][40:]
+            assert f"{first.finish_reason}, format {'complete' if first.format_complete else 'incomplete'}" in left
+            assert "eos_token, format complete" in right and re.fullmatch("[0-9]{3}", second.text)
     asyncio.run(scenario())

@@ -3,8 +3,11 @@ schema, pattern or grammar that is checked as you type."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, Select, TextArea
@@ -22,6 +25,16 @@ from playground.tui.safe_text import plain
 
 PLACEHOLDERS = {"json_schema": '{"type": "object", "properties": {…}}', "regex": "[a-z_][a-z0-9_]*",
                 "grammar": 'start: expr   (Lark), or  root ::= "yes" | "no"   (GBNF)'}
+
+
+class FormatEditor(TextArea):
+    """The schema, pattern or grammar. ``ctrl+a`` selects everything, as in the prompt editor
+    (TextArea's own ``ctrl+a`` goes to the line's start, which ``home`` still does), so a
+    pasted schema replaces the old one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", show=False, tooltip="Select the whole text"),
+    ]
 
 
 class FormatPicker(Vertical):
@@ -62,7 +75,7 @@ class FormatPicker(Vertical):
             yield Label("format").with_tooltip(RESPONSE_FORMAT_HELP)
             yield Select([(LABELS[kind], kind) for kind in FORMAT_TYPES], value=self.response_format.type,
                          allow_blank=False, id="format-type")
-        yield TextArea(self.response_format.value or "", id="format-value", soft_wrap=True,
+        yield FormatEditor(self.response_format.value or "", id="format-value", soft_wrap=True,
                        placeholder=PLACEHOLDERS.get(self.response_format.type, ""))
         yield Label("", id="format-problem")
 

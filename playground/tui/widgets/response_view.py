@@ -62,7 +62,7 @@ class ResponseView(WindowedHighlighting):
     def mark_divergence(self, start: int, length: int, token_index: int) -> None:
         """Highlight the first token that differs from the other column."""
         self.add_class("-diverged")
-        self.border_subtitle = f"diverges at token {token_index} · " + str(self.border_subtitle or "")
+        self.border_subtitle = str(self.border_subtitle or "") + f" · diverges at token {token_index}"
         end = min(start + length, len(self.streamed))
         self.selection = Selection(self.location_at(self.fill_start + start),
                                    self.location_at(self.fill_start + end))

@@ -89,7 +89,8 @@ class ResponsesPane(Horizontal):
         views = self.views
         for view, response in zip(views, result.responses):
             ending = response.finish_reason + format_note(response)
-            view.border_subtitle = f"{len(response.token_ids)} tokens · {ending} · seed {response.seed}"
+            # how it ended first: a narrow column (80×24, A/B) cuts the subtitle's end
+            view.border_subtitle = f"{ending} · {len(response.token_ids)} tokens · seed {response.seed}"
             if run.request.is_fim:
                 view.highlight_fill()
         if len(result.responses) == 2:

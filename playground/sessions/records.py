@@ -153,16 +153,20 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=package_versions)
     #: The id of the run this one replayed, if it was a replay.
     replay_of: str | None = None
+    #: A branch: the run it branched from (its id) and the token index it branched at.
+    parent: str | None = None
+    branch_point: int | None = None
 
     @classmethod
     def from_result(cls, request: GenerationRequest, result: GenerationResult, started_at: str,
-                    model: ModelRecord, replay_of: str | None = None) -> RunRecord:
+                    model: ModelRecord, replay_of: str | None = None, parent: str | None = None,
+                    branch_point: int | None = None) -> RunRecord:
         responses = tuple(ResponseRecord(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params)
                           for r in result.responses)
         return cls(id=new_id(), started_at=started_at, model=model, prompt=request.prompt, suffix=request.suffix,
                    params=result.params, columns=request.columns, prompt_tokens=result.prompt_tokens,
                    responses=responses, live_changes=tuple(result.live_changes), timings=result.timings,
-                   replay_of=replay_of)
+                   replay_of=replay_of, parent=parent, branch_point=branch_point)
 
     def replay_request(self) -> GenerationRequest:
         """The same request, seed included, with its live changes scheduled at the same tokens."""
@@ -174,6 +178,7 @@ class RunRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "started_at": self.started_at, "replay_of": self.replay_of,
+                "parent": self.parent, "branch_point": self.branch_point,
                 "model": asdict(self.model), "versions": dict(self.versions), "prompt": self.prompt,
                 "suffix": self.suffix, "params": self.params.to_dict(),
                 "columns": None if self.columns is None else [c.to_dict() for c in self.columns],
@@ -186,11 +191,15 @@ class RunRecord:
         return cls.read_fields(data, where, run_id=checks.required_text(data, "id", where, limit=64),
                                model=ModelRecord.read(checks.field(data, "model", where), f"{where}.model"),
                                versions=checks.string_table(data, "versions", where),
-                               replay_of=checks.text(data, "replay_of", where, optional=True, limit=64))
+                               replay_of=checks.text(data, "replay_of", where, optional=True, limit=64),
+                               parent=checks.text(data, "parent", where, optional=True, limit=64),
+                               branch_point=checks.integer(data, "branch_point", where)
+                               if data.get("branch_point") is not None else None)
 
     @classmethod
     def read_fields(cls, data: dict[str, Any], where: str, *, run_id: str, model: ModelRecord,
-                    versions: dict[str, str], replay_of: str | None = None) -> RunRecord:
+                    versions: dict[str, str], replay_of: str | None = None, parent: str | None = None,
+                    branch_point: int | None = None) -> RunRecord:
         """The fields every schema version shares (version 1 had no id, model or versions per run)."""
         responses = tuple(checks.items(data, "responses", where, ResponseRecord.read))
         if not 1 <= len(responses) <= MOST_RESPONSES:
@@ -212,7 +221,7 @@ class RunRecord:
             live_changes=tuple(checks.items(data, "live_changes", where,
                                             lambda v, w: read_live_change(v, w, len(responses)))),
             timings=read_timings(checks.field(data, "timings", where), f"{where}.timings"),
-            versions=versions, replay_of=replay_of)
+            versions=versions, replay_of=replay_of, parent=parent, branch_point=branch_point)
 
 
 def content_id(data: dict[str, Any]) -> str:

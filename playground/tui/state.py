@@ -1,5 +1,6 @@
 """The playground's state as one value: both columns' parameters, how they are linked, which
-one the panel edits, fill-in-the-middle, the language, and the seed the last run used.
+one the panel edits, fill-in-the-middle, the language, the seed the last run used, and whether
+the responses show as a probability heatmap.
 
 ``PlaygroundApp.state`` holds it and is its only writer; the panel, the editor and the response
 pane bind to it and post intents. Every change is a pure function here, so a widget never
@@ -14,6 +15,7 @@ from typing import Any
 
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
+from playground.tui.probabilities import PLAYGROUND_LOGPROBS
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class PlaygroundState:
     fim: bool = False
     language: str = "python"
     last_seed: int | None = None
+    heatmap: bool = False
 
     @classmethod
     def starting(cls, params: SamplingParams) -> PlaygroundState:
@@ -74,9 +77,10 @@ class PlaygroundState:
         return self.replace(linked=False, editing=editing)
 
     def request(self, prompt: str, suffix: str | None = None) -> GenerationRequest:
-        """The generation these settings ask for: unlinked with two responses, each column its own."""
+        """The generation these settings ask for: unlinked with two responses, each column its own;
+        with the probabilities the heatmap and the inspector show."""
         columns = (self.params, self.params_b) if self.responses == 2 and not self.linked else None
-        return GenerationRequest(prompt, self.params, suffix=suffix, columns=columns)
+        return GenerationRequest(prompt, self.params, suffix=suffix, columns=columns, logprobs=PLAYGROUND_LOGPROBS)
 
     def replace(self, **changes: Any) -> PlaygroundState:
         return dataclasses.replace(self, **changes)

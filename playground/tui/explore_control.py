@@ -1,0 +1,145 @@
+"""Looking inside a completion: the heatmap, the token inspector, branching from a token, and the
+session's runs (show one again, compare two)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from playground.engine.types import GenerationRequest
+from playground.tui.probabilities import PLAYGROUND_LOGPROBS
+from playground.tui.runs import RunState
+from playground.tui.screens.compare import CompareScreen
+from playground.tui.screens.inspector import BranchChoice, InspectorScreen
+from playground.tui.screens.runs_list import RunsChoice, RunsScreen
+from playground.tui.widgets.response_view import ResponseView
+from playground.tui.widgets.responses import ResponsesPane
+from playground.tui.widgets.token_map import TokenMap
+
+if TYPE_CHECKING:
+    from playground.tui.app import PlaygroundApp
+
+
+def branch_request(run: RunState, choice: BranchChoice) -> GenerationRequest:
+    """The parent's prompt and the row's parameters as they were at the branch point (its seed
+    too), its tokens before that point as the prefix, and the chosen alternative forced next."""
+    request, row = run.request, choice.row
+    params = run.params_at(row, choice.token_index).replace(num_responses=1)
+    if run.result is not None:
+        params = params.replace(seed=run.result.responses[row].seed)
+    return GenerationRequest(request.prompt, params, suffix=request.suffix, logprobs=PLAYGROUND_LOGPROBS,
+                             prefix_tokens=tuple(run.token_ids[row][:choice.token_index]),
+                             forced_token=choice.token_id)
+
+
+def token_at(run: RunState, row: int, offset: int) -> int:
+    """The token of ``row`` that holds character ``offset`` of its streamed text."""
+    end = 0
+    for index, length in enumerate(run.token_chars[row]):
+        end += length
+        if offset < end:
+            return index
+    return max(len(run.token_chars[row]) - 1, 0)
+
+
+class ExploreControl:
+    """Between the keys and the exploring screens. Keeps this sitting's finished runs by record
+    id (``runs``): shown again from the runs list, they keep their tokens for the heatmap and the
+    inspector; a run from a reopened session shows its text."""
+
+    def __init__(self, app: PlaygroundApp) -> None:
+        self.app = app
+        self.runs: dict[str, RunState] = {}
+
+    def act(self, what: str) -> None:
+        """Run one of the exploring actions by name (the bindings' ``explore('…')``)."""
+        actions = {"heatmap": self.toggle_heatmap, "inspect": self.inspect, "runs": self.browse_runs}
+        actions[what]()
+
+    @property
+    def pane(self) -> ResponsesPane:
+        return self.app.default_screen.query_one(ResponsesPane)
+
+    def toggle_heatmap(self) -> None:
+        app = self.app
+        app.state = app.state.replace(heatmap=not app.state.heatmap)
+        if app.generation.run is not None:
+            self.pane.show_tokens(app.generation.run)
+
+    def finished(self, run: RunState) -> None:
+        """A run finished and was recorded: keep it to show again."""
+        if run.record_id is not None:
+            self.runs[run.record_id] = run
+        self.pane.show_tokens(run)
+
+    # ---------------------------------------------------------------- inspector and branching
+    def inspect(self) -> None:
+        """Open the inspector on the focused response column, at its cursor (or the first token)."""
+        run = self.app.generation.run
+        if run is None or not any(run.token_ids.values()):
+            self.app.notify("No response to inspect yet: generate first (F5).", severity="warning")
+            return
+        row, token = self._position(run)
+        self.app.push_screen(InspectorScreen(run, row, token), lambda choice: self.branch(run, choice))
+
+    def _position(self, run: RunState) -> tuple[int, int]:
+        focused = self.app.default_screen.focused
+        if isinstance(focused, TokenMap) and focused.id is not None:
+            row = int(focused.id.rsplit("-", 1)[1])
+            return row, focused.cursor or 0
+        if isinstance(focused, ResponseView) and focused.index < run.rows:
+            offset = focused.index_at(focused.cursor_location) - focused.fill_start
+            return focused.index, token_at(run, focused.index, max(offset, 0))
+        return 0, 0
+
+    def branch(self, run: RunState, choice: BranchChoice | None) -> None:
+        """A new run from the inspected one: same prompt, its tokens up to the chosen one, that one forced."""
+        if choice is None:
+            return
+        if run.record_id is None:
+            self.app.notify("Wait for the run to finish (escape stops it), then branch.", severity="warning")
+            return
+        self.app.generation.start(branch_request(run, choice), lineage=(run.record_id, choice.token_index))
+
+    # ---------------------------------------------------------------- the session's runs
+    def browse_runs(self) -> None:
+        app = self.app
+        if not app.keeper.session.runs:
+            app.notify("No runs in this session yet: generate first (F5).", severity="warning")
+            return
+        shown = app.generation.run.record_id if app.generation.run is not None else None
+        app.push_screen(RunsScreen(app.keeper.session.runs, shown), self._runs_chosen)
+
+    def _runs_chosen(self, choice: RunsChoice | None) -> None:
+        if choice is None:
+            return
+        if choice.action == "show":
+            self.show(choice.run_id)
+        elif choice.other_id is not None:
+            self.compare(choice.run_id, choice.other_id)
+
+    def show(self, run_id: str) -> None:
+        """Show a run of the session again: with its tokens when it ran in this sitting."""
+        app = self.app
+        if app.generating:
+            app.notify("A generation is running: escape stops it.", severity="warning")
+            return
+        run = self.runs.get(run_id)
+        if run is not None:
+            app.generation.run = run
+            self.pane.show_run(run)
+        else:
+            record = next(r for r in app.keeper.session.runs if r.id == run_id)
+            self.pane.show_saved(record)
+        app.run_status = f"showing run #{self._number(run_id)}"
+
+    def compare(self, a: str, b: str) -> None:
+        """Two runs' first responses side by side, the earlier run on the left."""
+        records = {r.id: r for r in self.app.keeper.session.runs}
+        a, b = sorted((a, b), key=self._number)
+        titles = tuple(f"run #{self._number(run_id)}" for run_id in (a, b))
+        texts = tuple(records[run_id].responses[0].text for run_id in (a, b))
+        self.app.push_screen(CompareScreen((titles[0], titles[1]), (texts[0], texts[1])))
+
+    def _number(self, run_id: str) -> int:
+        return next(n for n, r in enumerate(self.app.keeper.session.runs, 1) if r.id == run_id)
+

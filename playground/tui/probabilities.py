@@ -1,0 +1,121 @@
+"""What the playground shows of the model's per-token probabilities: the bands the heatmap
+colours tokens by, the tokens of a response with what the model thought of each, and the
+parameters that were in force at a token (live changes included). Plain data, no widgets."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from playground.engine.types import GenerationRequest, LiveChange, TokenInfo
+from playground.params import PARAMETERS, SamplingParams
+from playground.runtime.describe import format_value
+
+#: The playground asks for probabilities with this many alternatives per token (the engine
+#: allows 0-20); None would turn them off. The one place this setting lives.
+PLAYGROUND_LOGPROBS: int | None = 20
+
+
+def with_probabilities(request: GenerationRequest) -> GenerationRequest:
+    """``request`` asking for the playground's probabilities (a replayed run's request has none)."""
+    if request.logprobs is not None or PLAYGROUND_LOGPROBS is None:
+        return request
+    return dataclasses.replace(request, logprobs=PLAYGROUND_LOGPROBS)
+
+
+@dataclass(frozen=True)
+class HeatBand:
+    """Tokens whose raw probability is at least ``floor`` (and under the band above) get ``style``,
+    a Textual style on theme variables; ``label`` names the band in the legend."""
+
+    floor: float
+    label: str
+    style: str
+
+
+#: Most likely first. Backgrounds, so a surprising space or newline shows too.
+HEAT_BANDS: tuple[HeatBand, ...] = (
+    HeatBand(0.9, "≥90%", "on $success 30%"),
+    HeatBand(0.5, "50–90%", "on $success 10%"),
+    HeatBand(0.1, "10–50%", "on $warning 40%"),
+    HeatBand(0.01, "1–10%", "on $error 45%"),
+    HeatBand(0.0, "<1%", "bold on $error 90%"),
+)
+#: A token without probabilities (a run made with them off).
+UNKNOWN_STYLE = "$text-muted"
+
+
+def probability(logprob: float) -> float:
+    return math.exp(logprob)
+
+
+def band_of(info: TokenInfo | None) -> HeatBand | None:
+    """The heatmap band of a token, None when its probabilities are unknown."""
+    if info is None:
+        return None
+    p = probability(info.logprob)
+    return next(band for band in HEAT_BANDS if p >= band.floor)
+
+
+def percent(logprob: float | None) -> str:
+    """A probability as people read it: ``87.3%``, ``0.04%``, ``<0.01%``."""
+    if logprob is None:
+        return "—"
+    p = probability(logprob) * 100
+    if p >= 10:
+        return f"{p:.1f}%"
+    return f"{p:.2f}%" if p >= 0.01 else "<0.01%"
+
+
+@dataclass(frozen=True)
+class TokenPiece:
+    """One generated token of a response: where it is, its id, the text it added, and (when the
+    run asked for them) its probabilities."""
+
+    index: int
+    token_id: int
+    text: str
+    info: TokenInfo | None
+
+
+def pieces(token_ids: Sequence[int], token_chars: Sequence[int], text: str,
+           infos: Sequence[TokenInfo | None]) -> list[TokenPiece]:
+    """The response ``text`` cut into its tokens, ``token_chars[i]`` characters for token ``i``."""
+    result: list[TokenPiece] = []
+    start = 0
+    for index, token_id in enumerate(token_ids):
+        length = token_chars[index] if index < len(token_chars) else 0
+        info = infos[index] if index < len(infos) else None
+        result.append(TokenPiece(index, token_id, text[start:start + length], info))
+        start += length
+    return result
+
+
+def params_at(base: SamplingParams, changes: Iterable[LiveChange], row: int, token: int) -> SamplingParams:
+    """The parameters row ``row`` drew token ``token`` with: ``base`` and every live change made
+    to that row before it (a change at ``at_token`` applies from that token on)."""
+    params = base
+    for change in changes:
+        if change.row == row and change.at_token <= token:
+            params = params.replace(**{change.name: change.value})
+    return params
+
+
+#: The parameters the inspector lists, in the panel's order.
+SHOWN = [name for name in PARAMETERS if name not in ("num_responses", "seed", "max_new_tokens")]
+
+
+def param_lines(params: SamplingParams, changed: Iterable[str] = ()) -> list[str]:
+    """``name value`` per sampling parameter; a ``*`` marks one a live change had set."""
+    marked = set(changed)
+    lines = [f"{'*' if name in marked else ' '}{name} {format_value(PARAMETERS[name], getattr(params, name))}"
+             for name in SHOWN]
+    if params.stop:
+        lines.append(f"{'*' if 'stop' in marked else ' '}stop {list(params.stop)!r}")
+    return lines
+
+
+def changed_names(changes: Iterable[LiveChange], row: int, token: int) -> list[str]:
+    return [c.name for c in changes if c.row == row and c.at_token <= token]

@@ -107,13 +107,20 @@ def params_at(base: SamplingParams, changes: Iterable[LiveChange], row: int, tok
 SHOWN = [name for name in PARAMETERS if name not in ("num_responses", "seed", "max_new_tokens")]
 
 
-def param_lines(params: SamplingParams, changed: Iterable[str] = ()) -> list[str]:
-    """``name value`` per sampling parameter; a ``*`` marks one a live change had set."""
+def param_lines(params: SamplingParams, changed: Iterable[str] = (), width: int = 36) -> list[str]:
+    """``name value`` per sampling parameter (a ``*`` marks one a live change had set), as many
+    to a line as fit in ``width``."""
     marked = set(changed)
-    lines = [f"{'*' if name in marked else ' '}{name} {format_value(PARAMETERS[name], getattr(params, name))}"
+    items = [f"{'*' if name in marked else ''}{name} {format_value(PARAMETERS[name], getattr(params, name))}"
              for name in SHOWN]
     if params.stop:
-        lines.append(f"{'*' if 'stop' in marked else ' '}stop {list(params.stop)!r}")
+        items.append(f"{'*' if 'stop' in marked else ''}stop {list(params.stop)!r}")
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 3 + len(item) <= width:
+            lines[-1] += " · " + item
+        else:
+            lines.append(item)
     return lines
 
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
@@ -65,7 +65,8 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
     InspectorScreen #inspector-title { width: 1fr; color: $text-muted; }
     InspectorScreen TokenMap { height: 2fr; min-height: 4; }
     InspectorScreen #inspector-below { height: 3fr; min-height: 8; }
-    InspectorScreen #token-details { width: 38; padding: 0 1; }
+    InspectorScreen #details-box { width: 40; }
+    InspectorScreen #token-details { width: 1fr; padding: 0 1; }
     InspectorScreen #alternatives-box { width: 1fr; }
     InspectorScreen OptionList { height: 1fr; }
     """
@@ -83,7 +84,8 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
                         "enter: branch · escape: close", id="inspector-title")
             yield TokenMap(id="inspector-tokens")
             with Horizontal(id="inspector-below"):
-                yield Static(id="token-details")
+                with VerticalScroll(id="details-box", can_focus=False):
+                    yield Static(id="token-details")
                 with Vertical(id="alternatives-box"):
                     yield Label("alternatives · enter branches", id="alternatives-title")
                     yield OptionList(id="alternatives")

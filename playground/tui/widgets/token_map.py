@@ -45,6 +45,14 @@ def token_content(pieces: Sequence[TokenPiece], *, heat: bool, cursor: int | Non
     return Content("".join(parts), spans=spans)
 
 
+class TokenText(Static):
+    """The tokens' text inside a ``TokenMap``: a click on a token runs its ``@click`` action here,
+    which selects that token in the map."""
+
+    def action_select_token(self, index: int) -> None:
+        self.query_ancestor(TokenMap).action_select_token(index)
+
+
 class TokenMap(VerticalScroll, can_focus=True):
     """A response as its tokens. ``left``/``right`` move the token cursor, ``up``/``down`` by a
     line, ``home``/``end`` to the first and last token; a click puts it on a token. Posts
@@ -66,7 +74,7 @@ class TokenMap(VerticalScroll, can_focus=True):
         border-title-color: $text-accent;
         border-subtitle-color: $text-muted;
         &:focus { border: tall $primary; }
-        & > Static { width: 1fr; height: auto; link-style: none; link-style-hover: underline; }
+        & > TokenText { width: 1fr; height: auto; link-style: none; link-style-hover: underline; }
     }
     """
 
@@ -93,7 +101,7 @@ class TokenMap(VerticalScroll, can_focus=True):
         self.set_reactive(TokenMap.heat, heat)
 
     def compose(self) -> ComposeResult:
-        yield Static()
+        yield TokenText()
 
     def show(self, pieces: Sequence[TokenPiece]) -> None:
         """Show these tokens (a streaming response's, again each frame)."""
@@ -113,7 +121,7 @@ class TokenMap(VerticalScroll, can_focus=True):
 
     def _render_tokens(self) -> None:
         if self.is_mounted:
-            self.query_one(Static).update(token_content(self.pieces, heat=self.heat, cursor=self.cursor))
+            self.query_one(TokenText).update(token_content(self.pieces, heat=self.heat, cursor=self.cursor))
 
     def _scroll_to_cursor(self) -> None:
         if self.cursor is None or not self.pieces:

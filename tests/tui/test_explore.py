@@ -34,6 +34,16 @@ async def generated(pilot) -> None:
     await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == runs + 1)
 
 
+def explore(scenario) -> None:
+    """Run ``scenario(pilot, app)`` on a playground that has just generated one run."""
+    async def run() -> None:
+        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
+        async with app.run_test(size=SIZE) as pilot:
+            await generated(pilot)
+            await scenario(pilot, app)
+    asyncio.run(run())
+
+
 def span_styles(token_map: TokenMap) -> dict[tuple[int, int], list[str]]:
     """The text styles of each token span the map shows (click targets left out)."""
     content = token_map.query_one(Static).visual
@@ -49,27 +59,24 @@ def details(app) -> str:
 
 
 def test_the_heatmap_key_colours_each_token_by_its_probability_with_a_legend():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await generated(pilot)
-            assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_LOGPROBS  # the playground asks
-            view, token_map = app.query_one("#response-0", ResponseView), app.query_one("#heatmap-0", TokenMap)
-            assert view.display and not token_map.display and not app.query_one(HeatLegend).display
-            await pilot.press("f7")
-            assert app.state.heatmap and token_map.display and not view.display
-            assert app.query_one(HeatLegend).display
-            styles = span_styles(token_map)
-            starts = [sum(len(piece) for piece in SCRIPT[:i]) for i in range(len(SCRIPT) + 1)]
-            for index, p in enumerate(SCRIPT_PROBABILITIES[: len(SCRIPT)]):
-                band = next(band for band in HEAT_BANDS if p >= band.floor)
-                assert styles[(starts[index], starts[index + 1])] == [band.style], index
-            # the four tokens fall in four different bands: the unlikely ones stand out
-            assert len({tuple(s) for s in styles.values()}) == len(SCRIPT)
-            await pilot.press("f7")
-            assert not app.state.heatmap and view.display and not token_map.display
-            assert not app.query_one(HeatLegend).display
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_LOGPROBS  # the playground asks
+        view, token_map = app.query_one("#response-0", ResponseView), app.query_one("#heatmap-0", TokenMap)
+        assert view.display and not token_map.display and not app.query_one(HeatLegend).display
+        await pilot.press("f7")
+        assert app.state.heatmap and token_map.display and not view.display
+        assert app.query_one(HeatLegend).display
+        styles = span_styles(token_map)
+        starts = [sum(len(piece) for piece in SCRIPT[:i]) for i in range(len(SCRIPT) + 1)]
+        for index, p in enumerate(SCRIPT_PROBABILITIES[: len(SCRIPT)]):
+            band = next(band for band in HEAT_BANDS if p >= band.floor)
+            assert styles[(starts[index], starts[index + 1])] == [band.style], index
+        # the four tokens fall in four different bands: the unlikely ones stand out
+        assert len({tuple(s) for s in styles.values()}) == len(SCRIPT)
+        await pilot.press("f7")
+        assert not app.state.heatmap and view.display and not token_map.display
+        assert not app.query_one(HeatLegend).display
+    explore(scenario)
 
 
 def test_the_heatmap_follows_a_streaming_run():
@@ -86,57 +93,51 @@ def test_the_heatmap_follows_a_streaming_run():
 
 
 def test_the_inspector_follows_the_token_cursor_by_key_and_by_mouse():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await generated(pilot)
-            await pilot.press("ctrl+t")
-            await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
-            assert "token 1 of 4 · id 100" in details(app)
-            assert "probability 95.0% (raw)" in details(app) and "rank 1" in details(app)
-            await pilot.press("right", "right")
-            await wait_for(pilot, lambda: "token 3 of 4" in details(app))
-            text = details(app)
-            assert "id 102" in text and "probability 20.0% (raw)" in text and "rank 2" in text
-            assert f"as sampled {100 * math.exp(0.8 * math.log(0.2)):.1f}%" in text
-            assert "temperature 0.7" in text and "top_p 0.9" in text
-            options = app.screen.query_one(OptionList)
-            assert options.option_count == 9  # the token and 8 alternatives, most likely first
-            first = str(options.get_option_at_index(0).prompt)
-            assert first.startswith("█") and "40.0%" in first and "alt0" in first
-            assert any("▸" in str(options.get_option_at_index(i).prompt) for i in range(9))  # the token written
-            token_map = app.screen.query_one(TokenMap)
-            start = len(SCRIPT[0] + SCRIPT[1])
-            assert span_styles(token_map)[(start, start + len(SCRIPT[2]))][-1] == CURSOR_STYLE
-            await pilot.click("#inspector-tokens Static", offset=(3, 1))  # the second line: token 2
-            await wait_for(pilot, lambda: "token 2 of 4" in details(app))
-            assert token_map.cursor == 1
-            await pilot.press("end")
-            await wait_for(pilot, lambda: "token 4 of 4" in details(app))
-            await pilot.press("up")  # tokens 3 and 4 share a line: up goes to the line above's first, token 2
-            await wait_for(pilot, lambda: "token 2 of 4" in details(app))
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: not isinstance(app.screen, InspectorScreen))
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
+        assert "token 1 of 4 · id 100" in details(app)
+        assert "probability 95.0% (raw)" in details(app) and "rank 1" in details(app)
+        await pilot.press("right", "right")
+        await wait_for(pilot, lambda: "token 3 of 4" in details(app))
+        text = details(app)
+        assert "id 102" in text and "probability 20.0% (raw)" in text and "rank 2" in text
+        assert f"as sampled {100 * math.exp(0.8 * math.log(0.2)):.1f}%" in text
+        assert "temperature 0.7" in text and "top_p 0.9" in text
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 9  # the token and 8 alternatives, most likely first
+        first = str(options.get_option_at_index(0).prompt)
+        assert first.startswith("█") and "40.0%" in first and "alt0" in first
+        assert any("▸" in str(options.get_option_at_index(i).prompt) for i in range(9))  # the token written
+        token_map = app.screen.query_one(TokenMap)
+        start = len(SCRIPT[0] + SCRIPT[1])
+        assert span_styles(token_map)[(start, start + len(SCRIPT[2]))][-1] == CURSOR_STYLE
+        await pilot.click("#inspector-tokens Static", offset=(3, 1))  # the second line: token 2
+        await wait_for(pilot, lambda: "token 2 of 4" in details(app))
+        assert token_map.cursor == 1
+        await pilot.press("end")
+        await wait_for(pilot, lambda: "token 4 of 4" in details(app))
+        await pilot.press("up")  # tokens 3 and 4 share a line: up goes to the line above's first, token 2
+        await wait_for(pilot, lambda: "token 2 of 4" in details(app))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, InspectorScreen))
+    explore(scenario)
 
 
 def test_the_inspector_opens_at_the_token_under_the_cursor_and_shows_live_changes():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await generated(pilot)
-            run = app.generation.run
-            run.result.live_changes = [LiveChange(0, 2, "temperature", 0.2)]  # as the engine reports one
-            view = app.query_one("#response-0", ResponseView)
-            view.focus()
-            view.move_cursor(view.location_at(len(SCRIPT[0]) + 3))  # inside the second token
-            await pilot.press("ctrl+t")
-            await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
-            assert "token 2 of 4" in details(app) and "\ntemperature 0.7 · top_p 0.9" in details(app)
-            await pilot.press("right")
-            await wait_for(pilot, lambda: "token 3 of 4" in details(app))
-            assert "\n*temperature 0.2 · top_p 0.9" in details(app)
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        run = app.generation.run
+        run.result.live_changes = [LiveChange(0, 2, "temperature", 0.2)]  # as the engine reports one
+        view = app.query_one("#response-0", ResponseView)
+        view.focus()
+        view.move_cursor(view.location_at(len(SCRIPT[0]) + 3))  # inside the second token
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
+        assert "token 2 of 4" in details(app) and "\ntemperature 0.7 · top_p 0.9" in details(app)
+        await pilot.press("right")
+        await wait_for(pilot, lambda: "token 3 of 4" in details(app))
+        assert "\n*temperature 0.2 · top_p 0.9" in details(app)
+    explore(scenario)
 
 
 def test_token_text_shows_as_text_never_as_markup():
@@ -169,73 +170,64 @@ async def branch_at(pilot, token: int, alternative_index: int) -> None:
 
 
 def test_branching_from_an_alternative_starts_a_run_that_keeps_its_parent():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await generated(pilot)
-            parent = app.generation.run
-            parent_record = app.keeper.session.runs[-1]
-            await branch_at(pilot, 2, 0)  # token 3: the most likely alternative, " alt0"
-            await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == 2)
-            request = app.scripted_engine.requests[-1]
-            assert request.prefix_tokens == (100, 101) and request.forced_token == 200
-            assert request.prompt == PROMPT and request.params.seed == 42 and request.logprobs == PLAYGROUND_LOGPROBS
-            branch = app.generation.run
-            assert branch is not parent and branch.parent == parent_record.id and branch.branch_point == 2
-            # streamed: the parent's tokens up to the branch point, then the forced token, then on
-            assert branch.token_ids[0][:3] == [100, 101, 200]
-            assert app.query_one("#response-0", ResponseView).streamed == SCRIPT[0] + SCRIPT[1] + " alt0" + SCRIPT[3]
-            record = app.keeper.session.runs[-1]
-            assert (record.parent, record.branch_point) == (parent_record.id, 2)
-            assert app.keeper.session.runs[0] is parent_record  # the parent stays
-            assert "alt0" not in parent_record.responses[0].text
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        parent = app.generation.run
+        parent_record = app.keeper.session.runs[-1]
+        await branch_at(pilot, 2, 0)  # token 3: the most likely alternative, " alt0"
+        await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == 2)
+        request = app.scripted_engine.requests[-1]
+        assert request.prefix_tokens == (100, 101) and request.forced_token == 200
+        assert request.prompt == PROMPT and request.params.seed == 42 and request.logprobs == PLAYGROUND_LOGPROBS
+        branch = app.generation.run
+        assert branch is not parent and branch.parent == parent_record.id and branch.branch_point == 2
+        # streamed: the parent's tokens up to the branch point, then the forced token, then on
+        assert branch.token_ids[0][:3] == [100, 101, 200]
+        assert app.query_one("#response-0", ResponseView).streamed == SCRIPT[0] + SCRIPT[1] + " alt0" + SCRIPT[3]
+        record = app.keeper.session.runs[-1]
+        assert (record.parent, record.branch_point) == (parent_record.id, 2)
+        assert app.keeper.session.runs[0] is parent_record  # the parent stays
+        assert "alt0" not in parent_record.responses[0].text
+    explore(scenario)
 
 
 def test_choosing_the_token_the_run_wrote_does_not_branch():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await generated(pilot)
-            await branch_at(pilot, 0, 0)  # token 1 is the most likely: the first entry is itself
-            await pilot.pause()
-            assert isinstance(app.screen, InspectorScreen) and len(app.scripted_engine.requests) == 1
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        await branch_at(pilot, 0, 0)  # token 1 is the most likely: the first entry is itself
+        await pilot.pause()
+        assert isinstance(app.screen, InspectorScreen) and len(app.scripted_engine.requests) == 1
+    explore(scenario)
 
 
 def test_the_runs_list_shows_branches_under_their_parent_shows_a_run_again_and_compares_two():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await generated(pilot)
-            parent = app.generation.run
-            await branch_at(pilot, 1, 1)  # token 2 (60% likely) is listed first, then " alt0"
-            await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == 2)
-            first, second = app.keeper.session.runs
-            await pilot.press("ctrl+l")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
-            tree = app.screen.query_one(Tree)
-            [root] = tree.root.children
-            [child] = root.children
-            assert (root.data, child.data) == (first.id, second.id)
-            assert "#1 · 4 tokens length · t 0.7" in str(root.label)
-            assert "#2 · branch at token 2 ·" in str(child.label) and "seed 42" in str(child.label)
-            await wait_for(pilot, lambda: tree.cursor_node is child)  # the run shown is under the cursor
-            await pilot.press("up", "enter")  # show the parent again
-            await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
-            assert app.generation.run is parent
-            assert app.query_one("#response-0", ResponseView).streamed == "".join(SCRIPT)
-            assert app.run_status == "showing run #1"
-            await pilot.press("ctrl+l")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
-            await pilot.press("c", "down", "c")
-            await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
-            screen = app.screen
-            left = "".join(text for text, kind in screen.left.parts if kind != "same")
-            right = "".join(text for text, kind in screen.right.parts if kind != "same")
-            assert left.strip() == SCRIPT[1].strip() and right.strip() == "alt0"  # only the branched token differs
-            assert [str(s.border_title) for s in screen.query("VerticalScroll")] == ["run #1", "run #2"]
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        parent = app.generation.run
+        await branch_at(pilot, 1, 1)  # token 2 (60% likely) is listed first, then " alt0"
+        await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == 2)
+        first, second = app.keeper.session.runs
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        tree = app.screen.query_one(Tree)
+        [root] = tree.root.children
+        [child] = root.children
+        assert (root.data, child.data) == (first.id, second.id)
+        assert "#1 · 4 tokens length · t 0.7" in str(root.label)
+        assert "#2 · branch at token 2 ·" in str(child.label) and "seed 42" in str(child.label)
+        await wait_for(pilot, lambda: tree.cursor_node is child)  # the run shown is under the cursor
+        await pilot.press("up", "enter")  # show the parent again
+        await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
+        assert app.generation.run is parent
+        assert app.query_one("#response-0", ResponseView).streamed == "".join(SCRIPT)
+        assert app.run_status == "showing run #1"
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("c", "down", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        left = "".join(text for text, kind in screen.left.parts if kind != "same")
+        right = "".join(text for text, kind in screen.right.parts if kind != "same")
+        assert left.strip() == SCRIPT[1].strip() and right.strip() == "alt0"  # only the branched token differs
+        assert [str(s.border_title) for s in screen.query("VerticalScroll")] == ["run #1", "run #2"]
+    explore(scenario)
 
 
 def test_the_exploring_keys_explain_what_is_missing():

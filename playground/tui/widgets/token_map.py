@@ -18,6 +18,7 @@ from textual.widgets import Label, Static
 
 from playground.tui.probabilities import HEAT_BANDS, UNKNOWN_STYLE, TokenPiece, band_of
 from playground.tui.safe_text import printable
+from playground.tui.widgets.windowed_highlighting import FRAME_CSS
 
 #: How a token with no text of its own (a special token, part of a split character) shows.
 EMPTY_TOKEN = "·"
@@ -67,15 +68,11 @@ class TokenMap(VerticalScroll, can_focus=True):
         Binding("end", "select_token(-1)", "Last token", show=False, id="token-map.last"),
     ]
 
-    DEFAULT_CSS = """
-    TokenMap {
-        height: 1fr;
-        border: tall $panel;
-        border-title-color: $text-accent;
-        border-subtitle-color: $text-muted;
-        &:focus { border: tall $primary; }
-        & > TokenText { width: 1fr; height: auto; link-style: none; link-style-hover: underline; }
-    }
+    DEFAULT_CSS = f"""
+    TokenMap {{
+        {FRAME_CSS}
+        & > TokenText {{ width: 1fr; height: auto; link-style: none; link-style-hover: underline; }}
+    }}
     """
 
     heat: reactive[bool] = reactive(True, init=False)

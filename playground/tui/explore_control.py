@@ -65,11 +65,23 @@ class ExploreControl:
         if app.generation.run is not None:
             self.pane.show_tokens(app.generation.run)
 
+    def streamed(self, run: RunState) -> None:
+        """More of ``run`` came in: the heatmap and an inspector open on it follow."""
+        if self.app.state.heatmap:
+            self.pane.show_tokens(run)
+        self._inspector_follows(run)
+
     def finished(self, run: RunState) -> None:
         """A run finished and was recorded: keep it to show again."""
         if run.record_id is not None:
             self.runs[run.record_id] = run
         self.pane.show_tokens(run)
+        self._inspector_follows(run)
+
+    def _inspector_follows(self, run: RunState) -> None:
+        screen = self.app.screen
+        if isinstance(screen, InspectorScreen) and screen.run is run:
+            screen.show_tokens()
 
     # ---------------------------------------------------------------- inspector and branching
     def inspect(self) -> None:
@@ -79,6 +91,8 @@ class ExploreControl:
             self.app.notify("No response to inspect yet: generate first (F5).", severity="warning")
             return
         row, token = self._position(run)
+        if not run.token_ids[row]:  # the other column has nothing yet
+            row, token = 0, 0
         self.app.push_screen(InspectorScreen(run, row, token), lambda choice: self.branch(run, choice))
 
     def _position(self, run: RunState) -> tuple[int, int]:

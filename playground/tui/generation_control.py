@@ -75,13 +75,11 @@ class GenerationControl:
             self.app.refresh_bindings()
 
     def streamed(self, message: TokensStreamed) -> None:
-        pane = self.app.default_screen.query_one(ResponsesPane)
-        pane.stream(message.texts)
+        self.app.default_screen.query_one(ResponsesPane).stream(message.texts)
         if self.run is not None:
             self.run.absorb(message)
             self.app.run_status = self.run.describe()
-            if self.app.state.heatmap:
-                pane.show_tokens(self.run)
+            self.app.explore.streamed(self.run)
 
     def finished(self, result: GenerationResult) -> None:
         """Record the run (a replay too, checked against the saved one), then show the figures:

@@ -12,13 +12,16 @@ from textual.widgets import OptionList, Static, Tree
 
 from playground.engine.types import LiveChange
 from playground.params import SamplingParams
+from playground.runtime.running import Generation
+from playground.tui.messages import TokensStreamed
 from playground.tui.probabilities import HEAT_BANDS, PLAYGROUND_LOGPROBS
+from playground.tui.runs import RunState
 from playground.tui.screens.compare import CompareScreen
 from playground.tui.screens.inspector import InspectorScreen
 from playground.tui.screens.runs_list import RunsScreen
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.token_map import CURSOR_STYLE, HeatLegend, TokenMap
-from tests.fake_probabilities import SCRIPT_PROBABILITIES
+from tests.fake_probabilities import SCRIPT_PROBABILITIES, info_at
 from tests.fakes import SCRIPT
 from tests.tui.helpers import run_finished, scripted_app, wait_for
 
@@ -241,4 +244,34 @@ def test_the_exploring_keys_explain_what_is_missing():
             assert any("No response to inspect yet" in m for m in messages)
             assert any("No runs in this session yet" in m for m in messages)
             assert app.screen is app.default_screen
+    asyncio.run(scenario())
+
+
+def test_an_inspector_opened_mid_stream_follows_the_run():
+    async def scenario():
+        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            request = app.state.request(PROMPT)
+            app.generation.run = RunState(Generation(app.engine, request))
+            app.generating = True
+            infos = [info_at(step, 100 + step, 20, False, SCRIPT) for step in range(len(SCRIPT))]
+            sizes = [len(piece) for piece in SCRIPT]
+
+            def stream(steps: range) -> None:
+                part = slice(steps.start, steps.stop)
+                ids = [100 + s for s in steps]
+                app.on_tokens_streamed(TokensStreamed({0: "".join(SCRIPT[part])}, {0: len(steps)}, 0.1, 0.05,
+                                                      {0: sizes[part]}, {0: ids}, {0: infos[part]}))
+
+            stream(range(2))
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
+            assert "token 1 of 2" in details(app)
+            stream(range(2, 4))
+            await pilot.pause()
+            assert "token 1 of 4" in details(app)
+            await pilot.press("end")
+            await wait_for(pilot, lambda: "token 4 of 4 · id 103" in details(app))
+            assert "probability 5.00% (raw)" in details(app)
     asyncio.run(scenario())

@@ -97,6 +97,13 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
         token_map.cursor = min(self.start_token, len(self.pieces) - 1)
         token_map.focus()
 
+    def show_tokens(self) -> None:
+        """The run has streamed on: show its tokens so far (the cursor stays where it is)."""
+        self.pieces = self.run.pieces(self.row)
+        self.query_one(TokenMap).show(self.pieces)
+        if self.cursor is not None:
+            self.query_one("#token-details", Static).update(self.details(self.cursor))
+
     @property
     def cursor(self) -> int | None:
         return self.query_one(TokenMap).cursor

@@ -60,10 +60,16 @@ class ExploreControl:
         return self.app.default_screen.query_one(ResponsesPane)
 
     def toggle_heatmap(self) -> None:
-        app = self.app
+        """Heatmap on or off; a focused response column stays focused, as text or as tokens."""
+        app, pane = self.app, self.pane
+        focused = app.default_screen.focused
+        column = focused.index if isinstance(focused, ResponseView) else \
+            pane.maps.index(focused) if isinstance(focused, TokenMap) and focused in pane.maps else None
         app.state = app.state.replace(heatmap=not app.state.heatmap)
         if app.generation.run is not None:
-            self.pane.show_tokens(app.generation.run)
+            pane.show_tokens(app.generation.run)
+        if column is not None:
+            (pane.maps if app.state.heatmap else pane.views)[column].focus()
 
     def streamed(self, run: RunState) -> None:
         """More of ``run`` came in: the heatmap and an inspector open on it follow."""

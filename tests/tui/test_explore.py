@@ -66,9 +66,11 @@ def test_the_heatmap_key_colours_each_token_by_its_probability_with_a_legend():
         assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_LOGPROBS  # the playground asks
         view, token_map = app.query_one("#response-0", ResponseView), app.query_one("#heatmap-0", TokenMap)
         assert view.display and not token_map.display and not app.query_one(HeatLegend).display
+        view.focus()
         await pilot.press("f7")
         assert app.state.heatmap and token_map.display and not view.display
         assert app.query_one(HeatLegend).display
+        await wait_for(pilot, lambda: app.focused is token_map)  # the column keeps the focus
         styles = span_styles(token_map)
         starts = [sum(len(piece) for piece in SCRIPT[:i]) for i in range(len(SCRIPT) + 1)]
         for index, p in enumerate(SCRIPT_PROBABILITIES[: len(SCRIPT)]):
@@ -79,6 +81,7 @@ def test_the_heatmap_key_colours_each_token_by_its_probability_with_a_legend():
         await pilot.press("f7")
         assert not app.state.heatmap and view.display and not token_map.display
         assert not app.query_one(HeatLegend).display
+        await wait_for(pilot, lambda: app.focused is view)
     explore(scenario)
 
 

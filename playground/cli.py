@@ -25,7 +25,7 @@ from playground.engine.options import (
     LoadOptions,
     LoadProgress,
 )
-from playground.engine.types import GenerationRequest, StreamEvent
+from playground.engine.types import MOST_ALTERNATIVES, GenerationRequest, StreamEvent
 from playground.errors import UserError
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams, unescape
 from playground.runtime.describe import error_message, is_user_facing, loading_line, status_line
@@ -62,10 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     suffix.add_argument("--suffix", help="fill-in-the-middle: the code after the hole")
     suffix.add_argument("--suffix-file", type=Path, help="fill-in-the-middle: read the suffix from a file")
     generate.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    generate.add_argument("--logprobs", type=alternatives_count, metavar="N",
+                          help="with --json: each token's probabilities and its N most likely alternatives (0-20)")
     repl = commands.add_parser("repl", help="a line-oriented REPL on the same engine")
     _add_model_args(repl)
     _add_param_args(repl)
     return parser
+
+
+def alternatives_count(text: str) -> int:
+    """--logprobs N: a whole number from 0 to 20 (argparse turns the error into one line, exit 2)."""
+    if not text.strip().isdigit() or int(text) > MOST_ALTERNATIVES:
+        raise argparse.ArgumentTypeError(f"give a whole number from 0 to {MOST_ALTERNATIVES} (got {text!r})")
+    return int(text)
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -171,7 +180,7 @@ def read_request(args: argparse.Namespace, params: SamplingParams) -> Generation
         prompt = piped
     suffix = cli_io.checked_text(args.suffix, "--suffix") if args.suffix is not None else (
         cli_io.read_file(args.suffix_file, "suffix") if args.suffix_file is not None else None)
-    return GenerationRequest(prompt=prompt, params=params, suffix=suffix)
+    return GenerationRequest(prompt=prompt, params=params, suffix=suffix, logprobs=getattr(args, "logprobs", None))
 
 
 def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:

@@ -31,23 +31,27 @@ from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.repl_commands import CommandCompleter, run_command, toolbar_text
 from playground.repl_history import ReplHistory
+from playground.repl_probs import styled
 from playground.runtime.describe import error_message, status_line
 from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.keeper import SessionKeeper
 from playground.runtime.opening import DEMO_NOTICE, open_engine, option_notes
 from playground.runtime.prompts import FILL_MARKER, split_at_marker
 from playground.runtime.running import Generation, run_interruptible
+from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES, PROBABILITIES_BY_DEFAULT
+from playground.sessions.records import RunRecord
 from playground.sessions.session import Session
 
 
 class StreamDisplay:
     """Shows the responses while they stream: plain text into a pipe, or on a terminal the tail
     of each response one above the other, replaced when complete by highlighted text (two
-    responses side by side)."""
+    responses side by side). With ``colour``, tokens show in their probability's colour, and
+    stay so once complete."""
 
-    def __init__(self, console: Console, rows: int, language: str) -> None:
-        self.console, self.rows, self.language = console, rows, language
-        self.parts: list[list[str]] = [[] for _ in range(rows)]
+    def __init__(self, console: Console, rows: int, language: str, colour: bool = False) -> None:
+        self.console, self.rows, self.language, self.colour = console, rows, language, colour
+        self.parts: list[list[Text]] = [[] for _ in range(rows)]
         self._lock = threading.Lock()
         self._live: Live | None = None
 
@@ -65,7 +69,8 @@ class StreamDisplay:
     def on_event(self, events: list[StreamEvent]) -> None:
         with self._lock:
             for event in events:
-                self.parts[event.row].append(event.text)
+                self.parts[event.row].append(styled(event.text, getattr(event, "info", None) if self.colour
+                                                    else None))
         if self._live is None and self.rows == 1:
             self.console.file.write("".join(e.text for e in events))
             self.console.file.flush()
@@ -73,11 +78,11 @@ class StreamDisplay:
     def _render(self) -> Group:
         height = max(3, (self.console.height - 2) // self.rows - 2)
         with self._lock:
-            texts = ["".join(p) for p in self.parts]
-        tails = ["\n".join(t.splitlines()[-height:]) for t in texts]
+            texts = [Text("").join(p) for p in self.parts]
+        tails = [Text("\n").join(t.split("\n")[-height:]) for t in texts]
         if self.rows == 1:
-            return Group(Text(tails[0]))
-        return Group(*(Panel(Text(t), title=f"response {i + 1}", title_align="left") for i, t in enumerate(tails)))
+            return Group(tails[0])
+        return Group(*(Panel(t, title=f"response {i + 1}", title_align="left") for i, t in enumerate(tails)))
 
     def show_final(self, result: GenerationResult) -> None:
         if not self.console.is_terminal:
@@ -88,7 +93,10 @@ class StreamDisplay:
                     self.console.print(f"--- response {response.index + 1} (seed {response.seed}) ---", markup=False)
                     self.console.print(response.text, markup=False, highlight=False)
             return
-        panels = [Syntax(r.text, self.language, word_wrap=True, theme="monokai") for r in result.responses]
+        panels: list[Syntax | Text] = [Syntax(r.text, self.language, word_wrap=True, theme="monokai")
+                                       for r in result.responses]
+        if self.colour:  # the probabilities' colours instead of the syntax's
+            panels = [Text("").join(parts) for parts in self.parts]
         if self.rows == 1:
             self.console.print(panels[0])
         else:
@@ -109,6 +117,8 @@ class Repl:
         self.language = "python"
         self.fim_next = False
         self.last_seed: int | None = None
+        #: /probs: ask for per-token probabilities and colour the stream by them.
+        self.probabilities = PROBABILITIES_BY_DEFAULT
         self.keeper = SessionKeeper(Session(params=params))
         self.model_name = engine.name
         self.prompt_session: PromptSession[str] = PromptSession(
@@ -175,12 +185,21 @@ class Repl:
             if hole is None:
                 raise UserError(f"/fim is on: put {FILL_MARKER} where the hole is (or send /fim again later)")
             self.fim_next = False
-            return GenerationRequest(hole[0], self.params, suffix=hole[1])
-        return GenerationRequest(text, self.params)
+            return GenerationRequest(hole[0], self.params, suffix=hole[1], logprobs=self.alternatives)
+        return GenerationRequest(text, self.params, logprobs=self.alternatives)
+
+    @property
+    def alternatives(self) -> int | None:
+        return PLAYGROUND_ALTERNATIVES if self.probabilities else None
 
     def generate(self, text: str) -> GenerationResult:
-        generation = Generation(self.engine, self.build_request(text))
-        display = StreamDisplay(self.console, len(generation.request.row_params()), self.language)
+        return self.run_request(self.build_request(text))
+
+    def run_request(self, request: GenerationRequest, parent: RunRecord | None = None) -> GenerationResult:
+        """Stream, show and record one generation (a branch names its ``parent`` run)."""
+        generation = Generation(self.engine, request)
+        display = StreamDisplay(self.console, len(generation.request.row_params()), self.language,
+                                colour=request.logprobs is not None)
         with display:
             result = run_interruptible(generation, display.on_event)
         display.show_final(result)
@@ -188,7 +207,7 @@ class Repl:
             self.warn(warning)
         self.last_seed = result.seed
         # Autosaved before the status line: a run whose status was shown is on disk.
-        problem = self.keeper.record(generation, result, self.params)
+        problem = self.keeper.record(generation, result, self.params, parent=parent)
         if problem is not None:
             self.warn(problem)
         self.console.print(status_line(result), style="dim", markup=False, highlight=False)

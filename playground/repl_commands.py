@@ -19,6 +19,7 @@ from rich.text import Text
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, unescape
 from playground.presets import available_presets, find_preset
+from playground.repl_probs import branch_command, probs_command, tokens_command
 from playground.runtime.describe import assignments, format_value, preset_summary
 from playground.runtime.parameters import apply_preset
 from playground.runtime.prompts import FILL_MARKER, LANGUAGES
@@ -166,12 +167,15 @@ def _history(repl: Repl, args: list[str]) -> None:
     if not runs:
         repl.say("no runs yet in this session")
         return
-    table = Table("#", "prompt", "tokens", "finish", "seed", box=None, pad_edge=False)
+    table = Table("#", "prompt", "tokens", "finish", "seed", "branch of", box=None, pad_edge=False)
+    numbers = {run.id: number for number, run in enumerate(runs, 1)}
     for number, run in enumerate(runs, 1):
         first = next((line for line in run.prompt.splitlines() if line.strip()), "")[:50]
         tokens = " / ".join(str(len(r.token_ids)) for r in run.responses)
         finish = " / ".join(r.finish_reason for r in run.responses)
-        table.add_row(*_cells(str(number), first, tokens, finish, str(run.params.seed)))
+        parent = numbers.get(run.parent or "", "?")
+        origin = "" if run.branch_point is None else f"#{parent} at token {run.branch_point}"
+        table.add_row(*_cells(str(number), first, tokens, finish, str(run.params.seed), origin))
     repl.console.print(table)
 
 
@@ -210,6 +214,11 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
             _saved_names),
     Command("/load", "/load NAME", "open a saved session", _load, _saved_names),
     Command("/history", "/history", "the runs of this session", _history),
+    Command("/probs", "/probs on|off", "colour streamed tokens by probability", probs_command,
+            lambda repl: ["on", "off"]),
+    Command("/tokens", "/tokens [R]", "the last response's tokens, probabilities and alternatives", tokens_command),
+    Command("/branch", "/branch K ALT [R]", "continue from token K with alternative ALT (a place in /tokens, "
+            "or id:N)", branch_command),
     Command("/help", "/help", "this list", _help),
     Command("/quit", "/quit", "leave (as ctrl+d)", _quit),
 ]}

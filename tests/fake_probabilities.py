@@ -40,7 +40,7 @@ def info_at(step: int, token_id: int, alternatives: int, greedy: bool, script: S
     top = tuple(Alternative(tid, math.log(p), token_text(tid, script)) for tid, p in ranked[:alternatives])
     # A sampled row drew from a sharper distribution (as temperature < 1 makes it); greedy drew nothing.
     sampled = None if greedy else math.log(probability) * 0.8
-    return TokenInfo(math.log(probability), sampled, entropy, rank, top)
+    return TokenInfo(math.log(probability), sampled, entropy, rank, top, token_text(token_id, script))
 
 
 def token_text(token_id: int, script: Sequence[str]) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import torch
 
+from playground.engine.decode_setup import DecodeSetup
 from playground.engine.eager import EagerDecoder
 from playground.engine.static_decoder import StaticDecoder
 from playground.params import SamplingParams
@@ -34,6 +35,9 @@ class Decoder(Protocol):
     computing): a loop's time less that is host work."""
 
     blocked_s: float
+    #: A branch's prefix tokens' packed information (``token_info``), set by ``prefill`` when
+    #: the generation asked for information; else empty.
+    prefix_info: list[list[float]]
 
     @property
     def overlaps(self) -> bool:
@@ -54,9 +58,17 @@ class Decoder(Protocol):
         """The tokens ``request_tokens`` copied, one per row, once the copy is done."""
         ...
 
+    def received_info(self) -> list[list[float]] | None:
+        """Those tokens' packed information (``token_info``), copied with them, if asked for."""
+        ...
 
-def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int], bool]) -> Iterator[list[int]]:
-    """Each step's tokens, token 0 first. ``before_launch(k)`` runs before token k is launched
+
+StepTokens = tuple[list[int], list[list[float]] | None]
+
+
+def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int], bool]) -> Iterator[StepTokens]:
+    """Each step's tokens and their packed information (None unless asked for), token 0 first.
+    ``before_launch(k)`` runs before token k is launched
     (live changes apply there, from token k on) and says whether to launch it at all.
 
     An overlapping decoder queues the copy of token k, launches token k+1 and only then waits
@@ -71,7 +83,7 @@ def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int],
         if ahead:
             decoder.launch()
             launched += 1
-        yield decoder.received_tokens()
+        yield decoder.received_tokens(), decoder.received_info()
         if not ahead:
             if not before_launch(launched):
                 return
@@ -142,8 +154,9 @@ class Decoders:
         notices, self._notices = self._notices, []
         return notices
 
-    def decoder(self, params: list[SamplingParams], seeds: list[int]) -> EagerDecoder | StaticDecoder:
+    def decoder(self, params: list[SamplingParams], seeds: list[int],
+                setup: DecodeSetup | None = None) -> EagerDecoder | StaticDecoder:
         """A decoder readied for a new generation (``prepare`` first for the static paths)."""
         if self.path == "eager":
-            return EagerDecoder(self.model, params, seeds, self.device)
-        return self.static[len(params)].reset(params, seeds)
+            return EagerDecoder(self.model, params, seeds, self.device, setup)
+        return self.static[len(params)].reset(params, seeds, setup)

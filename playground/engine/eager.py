@@ -11,8 +11,10 @@ from typing import Any
 
 import torch
 
-from playground.engine.sampling.chain import host_shortcuts, next_tokens
+from playground.engine.decode_setup import DecodeSetup
+from playground.engine.sampling.chain import host_shortcuts, next_tokens, next_tokens_with_info
 from playground.engine.sampling.rows import PenaltyState, RowParams
+from playground.engine.sampling.token_info import prefix_info
 from playground.params import SamplingParams
 
 
@@ -28,10 +30,10 @@ def new_cache(model: Any) -> Any:
     return DynamicCache(config=model.config)
 
 
-def prefill(model: Any, prompt_ids: torch.Tensor, cache: Any, keyword: str) -> torch.Tensor:
-    """Run the whole prompt [1, T] once; logits of its last position only, [1, vocab]."""
-    output = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1, **{keyword: cache})
-    logits: torch.Tensor = output.logits[:, -1, :]
+def prefill(model: Any, prompt_ids: torch.Tensor, cache: Any, keyword: str, keep: int = 1) -> torch.Tensor:
+    """Run the whole prompt [1, T] once; logits of its last ``keep`` positions only, [keep, vocab]."""
+    output = model(input_ids=prompt_ids, use_cache=True, logits_to_keep=keep, **{keyword: cache})
+    logits: torch.Tensor = output.logits[0, -keep:, :]
     return logits
 
 
@@ -53,10 +55,16 @@ def expand_rows(cache: Any, logits: torch.Tensor, rows: int) -> torch.Tensor:
 class EagerDecoder:
     """One generation on the eager path. Nothing overlaps: the host waits for each step's
     tokens before it launches the next. ``blocked_s``: seconds the host spent waiting on the
-    device (on a CPU, computing in ``launch``)."""
+    device (on a CPU, computing in ``launch``). With ``setup.info_top`` set, each step also
+    computes its tokens' information (``token_info``), copied with them; else none at all."""
 
-    def __init__(self, model: Any, rows: list[SamplingParams], seeds: list[int], device: torch.device) -> None:
+    def __init__(self, model: Any, rows: list[SamplingParams], seeds: list[int], device: torch.device,
+                 setup: DecodeSetup | None = None) -> None:
         self.model, self.device = model, device
+        self.setup = setup or DecodeSetup()
+        self.packed: torch.Tensor | None = None
+        self.prefix_info: list[list[float]] = []
+        self._received_info: list[list[float]] | None = None
         self.keyword = cache_keyword(model)
         self.params = RowParams.from_params(rows, device)
         self.seeds = torch.tensor(seeds, dtype=torch.long, device=device)
@@ -76,10 +84,19 @@ class EagerDecoder:
         self.shortcuts = host_shortcuts(rows)
 
     def prefill(self, prompt: torch.Tensor) -> None:
+        """``prompt`` [1, T]: the prompt's ids followed by ``setup.prefix``."""
         self.cache = new_cache(self.model)
-        logits = expand_rows(self.cache, prefill(self.model, prompt, self.cache, self.keyword), self.rows)
+        given = len(self.setup.prefix)
+        keep = given + 1 if self.setup.prefix_info_wanted else 1
+        logits = prefill(self.model, prompt, self.cache, self.keyword, keep)
+        prefix = prompt[0, prompt.shape[1] - given:]
+        if self.setup.info_top is not None and given:
+            self.prefix_info = prefix_info(logits[:-1], prefix, self.setup.info_top).tolist()
+        logits = expand_rows(self.cache, logits[-1:], self.rows)
         self.penalties = PenaltyState.from_prompt(prompt, self.rows, logits.shape[-1])
-        self._sample(logits)
+        self.penalties.record_given(prefix)
+        self.step.fill_(given)
+        self._sample(logits, self.setup.forced)
 
     def launch(self) -> None:
         started = time.perf_counter()
@@ -87,8 +104,14 @@ class EagerDecoder:
         if self.device.type != "cuda":  # computed here; on CUDA only queued
             self.blocked_s += time.perf_counter() - started
 
-    def _sample(self, logits: torch.Tensor) -> None:
-        self.tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step, **self.shortcuts)
+    def _sample(self, logits: torch.Tensor, forced: int | None = None) -> None:
+        if self.setup.info_top is None:
+            self.tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step,
+                                      **self.shortcuts, forced=forced)
+        else:  # the sorted chain: it gives the drawn token's probability (the prefilter would not)
+            self.tokens, self.packed = next_tokens_with_info(
+                logits, self.penalties, self.params, self.seeds, self.step, self.setup.info_top,
+                self.shortcuts["all_greedy"], self.shortcuts["neutral_penalties"], forced)
         self.step.add_(1)
 
     def request_tokens(self) -> None:
@@ -96,6 +119,14 @@ class EagerDecoder:
 
     def received_tokens(self) -> list[int]:
         started = time.perf_counter()
-        tokens = self.tokens.tolist()  # waits for the step on CUDA
+        if self.packed is None:
+            tokens: list[int] = self.tokens.tolist()  # waits for the step on CUDA
+        else:  # the tokens travel in the packed rows' first column: still one copy
+            self._received_info = self.packed.tolist()
+            tokens = [int(row[0]) for row in self._received_info]
         self.blocked_s += time.perf_counter() - started
         return tokens
+
+    def received_info(self) -> list[list[float]] | None:
+        """The packed information (``token_info``) of the tokens last received, if asked for."""
+        return self._received_info

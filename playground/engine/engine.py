@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 import torch
 
 from playground.engine.clock import GenerationClock
+from playground.engine.decode_setup import DecodeSetup
 from playground.engine.decoders import Decoder, Decoders, choose_path, steps
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
 from playground.engine.device_thread import shared_device_thread
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
+from playground.engine.probabilities import InfoReader, check_setup
 from playground.engine.response_row import ResponseRow
 from playground.engine.types import (
     EventSink,
@@ -116,7 +118,11 @@ class Engine:
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:
         """Generate, calling ``on_event`` with each step's tokens (from this thread, or from the
-        engine's device thread on the compiled path); steer or stop it through ``handle``."""
+        engine's device thread on the compiled path); steer or stop it through ``handle``.
+
+        A branch (``request.prefix_tokens``) first sends every row's prefix tokens as token
+        events, in one call, token by token (row 0 then row 1 for each), once the prefill
+        has computed their information; then the drawn (or forced) tokens, step by step."""
         return self._on_device_thread(self._generate, request, on_event, handle)
 
     def _generate(self, request: GenerationRequest, on_event: EventSink | None,
@@ -127,28 +133,38 @@ class Engine:
         base_seed = request.params.seed if request.params.seed is not None else draw_seed()
         seeds = row_seeds(base_seed, request)
         rows = [self._new_row(i, p, prepared) for i, p in enumerate(request.row_params())]
+        setup = DecodeSetup.from_request(request)
+        check_setup(setup, self.model.lm_head.out_features, len(prepared.ids), self.context_window, prepared.end_ids)
+        reader = InfoReader(self.tokenizer, setup.info_top or 0)
+        given = len(setup.prefix)
         live_changes: list[LiveChange] = []
         first_token_at = last_token_at = None
         token_steps = 0
         with torch.inference_mode():
             compiling = self.will_compile(len(rows))
             preparing_s = self._decoders.prepare(len(rows))  # compile before the clock that matters
-            decoder = self._decoders.decoder([row.params for row in rows], seeds)
-            live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=0)
+            decoder = self._decoders.decoder([row.params for row in rows], seeds, setup)
+            live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=given)
 
             def before_launch(token_index: int) -> bool:
-                live_changes.extend(self._apply_changes(handle, request.scheduled, rows, decoder, token_index))
+                live_changes.extend(self._apply_changes(handle, request.scheduled, rows, decoder,
+                                                        given + token_index))
                 # No surplus step: launch only while a row may still need this token.
-                return not handle.cancelled and any(row.finish_reason is None and token_index < row.limit
+                return not handle.cancelled and any(row.finish_reason is None and given + token_index < row.limit
                                                     for row in rows)
 
-            prompt = torch.tensor([prepared.ids], dtype=torch.long, device=self.device)
-            for token_list in steps(decoder, prompt, before_launch):  # one device-to-host copy per step
+            prompt = torch.tensor([prepared.ids + list(setup.prefix)], dtype=torch.long, device=self.device)
+            for token_list, packed in steps(decoder, prompt, before_launch):  # one device-to-host copy per step
                 last_token_at = time.perf_counter()
+                if first_token_at is None and given:
+                    given_events = prefix_events(rows, setup.prefix, decoder.prefix_info, reader)
+                    if on_event is not None:
+                        on_event(given_events)
                 first_token_at = first_token_at or last_token_at
                 token_steps += 1
-                events = [event for row, t in zip(rows, token_list) if row.finish_reason is None
-                          for event in row.accept(t)]
+                infos = [None] * len(rows) if packed is None else [reader.read(row) for row in packed]
+                events = [event for row, t, info in zip(rows, token_list, infos) if row.finish_reason is None
+                          for event in row.accept(t, info)]
                 if on_event is not None:
                     on_event(events)
                 if all(row.finish_reason is not None for row in rows) or handle.cancelled:
@@ -195,9 +211,17 @@ class Engine:
             params = params.replace(max_new_tokens=rows[0].limit)
         responses = [
             ResponseResult(row.index, "".join(row.parts), row.token_ids, row.finish_reason or "cancelled",
-                           seed, row.params)
+                           seed, row.params, None if request.logprobs is None else row.infos)
             for row, seed in zip(rows, seeds)
         ]
         return GenerationResult(self.name, len(prepared.ids), params, responses, clock.timings(self.loaded.load_s),
                                 columns=request.columns, live_changes=live_changes,
                                 warnings=self._decoders.take_notices() + prepared.warnings)
+
+
+def prefix_events(rows: Sequence[ResponseRow], prefix: Sequence[int], packed: list[list[float]],
+                  reader: InfoReader) -> list[StreamEvent]:
+    """Every row takes a branch's given tokens, with their information when it was computed."""
+    infos = [reader.read(row) for row in packed] if packed else [None] * len(prefix)
+    return [event for token, info in zip(prefix, infos) for row in rows if row.finish_reason is None
+            for event in row.accept(token, info)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
-from playground.engine.types import FinishReason, RowFinished, StreamEvent, TokenEvent
+from playground.engine.types import FinishReason, RowFinished, StreamEvent, TokenEvent, TokenInfo
 from playground.params import SamplingParams
 
 
@@ -22,10 +22,14 @@ class ResponseRow:
     end_ids: frozenset[int]
     token_ids: list[int] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
+    #: One per token when the generation asked for probabilities.
+    infos: list[TokenInfo] = field(default_factory=list)
     finish_reason: FinishReason | None = None
 
-    def accept(self, token_id: int) -> list[StreamEvent]:
+    def accept(self, token_id: int, info: TokenInfo | None = None) -> list[StreamEvent]:
         self.token_ids.append(token_id)
+        if info is not None:
+            self.infos.append(info)
         if token_id in self.end_ids:
             return self._finish("eos_token", token_id, "")
         text = self.stopper.feed(self.detokenizer.push(token_id))
@@ -50,4 +54,5 @@ class ResponseRow:
 
     def _show(self, token_id: int, text: str) -> TokenEvent:
         self.parts.append(text)
-        return TokenEvent(self.index, token_id, text)
+        info = self.infos[-1] if len(self.infos) == len(self.token_ids) else None
+        return TokenEvent(self.index, token_id, text, info)

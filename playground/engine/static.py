@@ -118,14 +118,17 @@ def prefill_chunks(length: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + chunk_size, length)) for start in range(0, length, chunk_size)]
 
 
-def prefill_forward(model: Any, cache: RingKVCache, prompt: torch.Tensor, chunk_size: int) -> torch.Tensor:
+def prefill_forward(model: Any, cache: RingKVCache, prompt: torch.Tensor, chunk_size: int,
+                    keep: int = 1) -> torch.Tensor:
     """Run the prompt [1, T] in chunks: each chunk attends to the window's earlier positions in
     the ring and causally to itself (kernels chosen in ``prefill_attention``). Fills row 0 of
-    the ring; returns the logits of the last position only, [1, vocab]."""
-    hidden = prompt  # replaced by each chunk's output
-    for start, end in prefill_chunks(prompt.shape[1], chunk_size):
+    the ring; returns the logits of the last ``keep`` positions only, [keep, vocab]."""
+    length, kept = prompt.shape[1], []
+    for start, end in prefill_chunks(length, chunk_size):
         hidden = prefill_chunk(model, cache, prompt[:, start:end], start)
-    logits: torch.Tensor = model.lm_head(model.model.norm(hidden[:, -1]))
+        if end > length - keep:  # this chunk holds some of the last ``keep`` positions
+            kept.append(hidden[0, max(length - keep - start, 0):])
+    logits: torch.Tensor = model.lm_head(model.model.norm(torch.cat(kept)))
     return logits
 
 

@@ -12,8 +12,10 @@ import torch
 from torch import nn
 
 from playground.engine.compiling import compile_step
-from playground.engine.sampling.chain import next_tokens
+from playground.engine.decode_setup import DecodeSetup
+from playground.engine.sampling.chain import next_tokens_with_info
 from playground.engine.sampling.rows import PenaltyState, RowParams
+from playground.engine.sampling.token_info import MOST_ALTERNATIVES, packed_width, prefix_info
 from playground.engine.static import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
 from playground.params import SamplingParams
 
@@ -29,13 +31,16 @@ class DecodeStep(nn.Module):
     """One decode step, forward and sampling, with all its state as buffers: position, step,
     tokens, seeds, per-row parameters, penalty counts and the ring cache. Buffers are fixed
     addresses, so the compiled step (and its CUDA graph) is reused for every token and every
-    later generation, and a slider change is a write into a buffer, never a recompile."""
+    later generation, and a slider change is a write into a buffer, never a recompile. Every
+    step also packs its tokens' information with the 20 best alternatives (``token_info``):
+    one graph whether or not a generation asks for it; the host copies it only if asked."""
 
     # The buffers the step reads and writes by name (registered in __init__).
     tokens: torch.Tensor
     position: torch.Tensor
     step: torch.Tensor
     seeds: torch.Tensor
+    packed: torch.Tensor
 
     def __init__(self, model: Any, rows: int, device: torch.device) -> None:
         super().__init__()
@@ -50,6 +55,7 @@ class DecodeStep(nn.Module):
                    "layer_ids": self.cache.layer_ids, "seen": self.penalties.seen, "counts": self.penalties.counts,
                    "seeds": torch.zeros(rows, dtype=torch.long, device=device),
                    "tokens": torch.zeros(rows, dtype=torch.long, device=device),
+                   "packed": torch.zeros(rows, packed_width(MOST_ALTERNATIVES), device=device),
                    "position": torch.zeros((), dtype=torch.long, device=device),
                    "step": torch.zeros((), dtype=torch.long, device=device),
                    **{f"param_{name}": tensor for name, tensor in vars(self.params).items()}}
@@ -58,8 +64,10 @@ class DecodeStep(nn.Module):
 
     def forward(self) -> torch.Tensor:
         logits = decode_forward(self.model, self.cache, self.tokens, self.position)
-        tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step)
+        tokens, packed = next_tokens_with_info(logits, self.penalties, self.params, self.seeds, self.step,
+                                               MOST_ALTERNATIVES)
         self.tokens.copy_(tokens)
+        self.packed.copy_(packed)
         self.position.add_(1)
         self.step.add_(1)
         return tokens
@@ -85,7 +93,11 @@ class StaticDecoder:
         self.ready = False
         self.blocked_s = 0.0
         pinned = device.type == "cuda"
+        self.setup = DecodeSetup()
+        self.prefix_info: list[list[float]] = []
         self._host_tokens = torch.empty(rows, dtype=torch.long, pin_memory=pinned)
+        self._host_packed = torch.empty(rows, packed_width(MOST_ALTERNATIVES), pin_memory=pinned)
+        self._received_info: list[list[float]] | None = None
         self._copied = torch.cuda.Event() if pinned else None  # type: ignore[no-untyped-call]
 
     @property
@@ -107,7 +119,9 @@ class StaticDecoder:
         self.ready = True
         return time.perf_counter() - started
 
-    def reset(self, rows: list[SamplingParams], seeds: list[int]) -> StaticDecoder:
+    def reset(self, rows: list[SamplingParams], seeds: list[int], setup: DecodeSetup | None = None) -> StaticDecoder:
+        self.setup = setup or DecodeSetup()
+        self.prefix_info, self._received_info = [], None
         self.params.assign(rows)
         self.step_module.seeds.copy_(torch.tensor(seeds, dtype=torch.long))
         self.step_module.cache.slot_positions.fill_(-1)
@@ -117,14 +131,24 @@ class StaticDecoder:
         self.params.set(name, value, row)  # in place: the compiled step sees it on its next run
 
     def prefill(self, prompt: torch.Tensor) -> None:
-        module = self.step_module
-        logits = prefill_forward(self.model, module.cache, prompt, PREFILL_CHUNK).expand(self.rows, -1)
+        """``prompt`` [1, T]: the prompt's ids followed by ``setup.prefix``."""
+        module, given = self.step_module, len(self.setup.prefix)
+        keep = given + 1 if self.setup.prefix_info_wanted else 1
+        logits = prefill_forward(self.model, module.cache, prompt, PREFILL_CHUNK, keep)
+        prefix = prompt[0, prompt.shape[1] - given:]
+        if self.setup.info_top is not None and given:
+            self.prefix_info = prefix_info(logits[:-1], prefix, MOST_ALTERNATIVES).tolist()
         share_prefill(module.cache)
         module.penalties.reset(prompt)
-        module.step.fill_(0)
-        module.tokens.copy_(next_tokens(logits, module.penalties, self.params, module.seeds, module.step))
+        module.penalties.record_given(prefix)
+        module.step.fill_(given)
+        tokens, packed = next_tokens_with_info(logits[-1:].expand(self.rows, -1), module.penalties, self.params,
+                                               module.seeds, module.step, MOST_ALTERNATIVES,
+                                               forced=self.setup.forced)
+        module.tokens.copy_(tokens)
+        module.packed.copy_(packed)
         module.position.fill_(prompt.shape[1])
-        module.step.fill_(1)
+        module.step.fill_(given + 1)
 
     def launch(self) -> None:
         if self.device.type == "cuda":
@@ -137,7 +161,10 @@ class StaticDecoder:
     def request_tokens(self) -> None:
         """Queue the copy of the current tokens to the host; the next launch may follow at once
         (it is ordered after the copy on the stream, so it cannot overwrite them first)."""
-        self._host_tokens.copy_(self.step_module.tokens, non_blocking=self._copied is not None)
+        if self.setup.info_top is None:
+            self._host_tokens.copy_(self.step_module.tokens, non_blocking=self._copied is not None)
+        else:  # the tokens travel in the packed rows' first column: still one copy
+            self._host_packed.copy_(self.step_module.packed, non_blocking=self._copied is not None)
         if self._copied is not None:
             self._copied.record()
 
@@ -147,4 +174,13 @@ class StaticDecoder:
             started = time.perf_counter()
             self._copied.synchronize()
             self.blocked_s += time.perf_counter() - started
-        return self._host_tokens.tolist()
+        if self.setup.info_top is None:
+            tokens: list[int] = self._host_tokens.tolist()
+            return tokens
+        self._received_info = self._host_packed.tolist()
+        return [int(row[0]) for row in self._received_info]
+
+    def received_info(self) -> list[list[float]] | None:
+        """The packed information (``token_info``, 20 alternatives) of the tokens last received,
+        if the generation asked for it."""
+        return self._received_info

@@ -9,6 +9,8 @@ from typing import Any, Literal, TypeAlias
 from playground.params import SamplingParams
 
 FinishReason = Literal["eos_token", "stop_sequence", "length", "cancelled"]
+#: The most alternatives a token's information carries (``GenerationRequest.logprobs``).
+MOST_ALTERNATIVES = 20
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ class TokenInfo:
     entropy: float
     rank: int
     top: tuple[Alternative, ...] = ()
+    #: The token's own text, as ``Alternative.text``.
+    text: str = ""
+
+    def to_json(self, token_id: int) -> dict[str, Any]:
+        """The ``--json`` form of one token (see the README's "Token probabilities")."""
+        return {"token_id": token_id, "text": self.text, "logprob": self.logprob,
+                "sampled_logprob": self.sampled_logprob, "rank": self.rank, "entropy": self.entropy,
+                "top": [{"token_id": a.token_id, "text": a.text, "logprob": a.logprob} for a in self.top]}
 
 
 @dataclass(frozen=True)
@@ -118,8 +128,11 @@ class ResponseResult:
     logprobs: list[TokenInfo] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "text": self.text, "token_ids": self.token_ids,
-                "finish_reason": self.finish_reason, "seed": self.seed}
+        data: dict[str, Any] = {"index": self.index, "text": self.text, "token_ids": self.token_ids,
+                                "finish_reason": self.finish_reason, "seed": self.seed}
+        if self.logprobs is not None:
+            data["logprobs"] = [info.to_json(token) for token, info in zip(self.token_ids, self.logprobs)]
+        return data
 
 
 @dataclass

@@ -9,10 +9,11 @@ import errno
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from playground.engine.types import GenerationResult
+from playground.engine.types import GenerationResult, TokenInfo
 from playground.errors import UserError
 from playground.params import ParamSpec, SamplingParams
 from playground.presets import Preset
+from playground.sessions.probabilities import REPLAY_TOLERANCE, first_difference
 
 
 def status_line(result: GenerationResult) -> str:
@@ -118,10 +119,22 @@ def first_divergence(a: Sequence[int], b: Sequence[int]) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def replay_verdict(saved: Sequence[Sequence[int]], result: GenerationResult) -> str:
-    """Whether a replay gave the saved run's tokens (``saved``: each response's token ids)."""
+def replay_verdict(saved: Sequence[Sequence[int]], result: GenerationResult,
+                   saved_probabilities: Sequence[Sequence[TokenInfo] | None] = ()) -> str:
+    """Whether a replay gave the saved run's tokens (``saved``: each response's token ids) and,
+    where the run saved them (``saved_probabilities``, per response), their probabilities."""
     for tokens, response in zip(saved, result.responses):
         at = first_divergence(tokens, response.token_ids)
         if at is not None:
             return f"✗ replay differs from the saved run at token {at} of response {response.index + 1}"
-    return f"✓ replay identical to the saved run ({sum(len(r.token_ids) for r in result.responses)} tokens)"
+    checked = 0
+    for recorded, response in zip(saved_probabilities, result.responses):
+        if recorded is None or response.logprobs is None:
+            continue
+        at = first_difference(recorded, response.logprobs)
+        if at is not None:
+            return (f"✗ replay gave the same tokens, but token {at} of response {response.index + 1} has another "
+                    f"probability (saved {recorded[at].logprob:.5g}, now {response.logprobs[at].logprob:.5g})")
+        checked += len(recorded)
+    matched = f", {checked} probabilities within {REPLAY_TOLERANCE:g}" if checked else ""
+    return f"✓ replay identical to the saved run ({sum(len(r.token_ids) for r in result.responses)} tokens{matched})"

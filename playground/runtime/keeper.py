@@ -43,19 +43,18 @@ class SessionKeeper:
         return self.session.runs[-1] if self.session.runs else None
 
     def record(self, generation: Generation, result: GenerationResult, params: SamplingParams,
-               replay_of: RunRecord | None = None, parent: str | None = None,
-               branch_point: int | None = None) -> str | None:
-        """Add a finished run (a replay too: it is a run) and autosave it to the history, with
-        the model it came from (a branch with its ``parent`` run's id and ``branch_point``); the
-        warning to show if it could not be written (the run is kept in memory and goes into the
-        next save)."""
+               replay_of: RunRecord | None = None, parent: RunRecord | None = None) -> str | None:
+        """Add a finished run (a replay too: it is a run; a branch names its ``parent``) and
+        autosave it to the history, with
+        the model it came from; the warning to show if it could not be written (the run is
+        kept in memory and goes into the next save)."""
         request = generation.request
         session = self.session
         session.prompt, session.suffix, session.fim = request.prompt, request.suffix, request.is_fim
         session.params = params
         run = RunRecord.from_result(request, result, generation.started_at, ModelRecord.from_engine(generation.engine),
-                                    replay_of=replay_of.id if replay_of is not None else None, parent=parent,
-                                    branch_point=branch_point)
+                                    replay_of=replay_of.id if replay_of is not None else None,
+                                    parent=parent.id if parent is not None else None)
         try:
             self.store.record_run(session, run)
         except UserError as error:

@@ -16,9 +16,9 @@ from importlib import metadata
 from typing import Any, get_args
 
 from playground import __version__
-from playground.engine.types import FinishReason, GenerationRequest, GenerationResult, LiveChange, Timings
+from playground.engine.types import FinishReason, GenerationRequest, GenerationResult, LiveChange, Timings, TokenInfo
 from playground.params import LIVE_PARAMETERS, PARAMETERS, ParamError, SamplingParams, check_stop
-from playground.sessions import checks
+from playground.sessions import checks, probabilities
 from playground.sessions.checks import Invalid
 
 FINISH_REASONS: tuple[str, ...] = get_args(FinishReason)
@@ -92,10 +92,15 @@ class ResponseRecord:
     finish_reason: FinishReason
     seed: int
     params: SamplingParams
+    #: One per token when the run asked for probabilities (``sessions.probabilities``).
+    probabilities: tuple[TokenInfo, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "text": self.text, "token_ids": list(self.token_ids),
+        data = {"index": self.index, "text": self.text, "token_ids": list(self.token_ids),
                 "finish_reason": self.finish_reason, "seed": self.seed, "params": self.params.to_dict()}
+        if self.probabilities is not None:
+            data["probabilities"] = probabilities.to_json(self.token_ids, self.probabilities)
+        return data
 
     @classmethod
     def read(cls, value: Any, where: str) -> ResponseRecord:
@@ -110,7 +115,9 @@ class ResponseRecord:
                    text=checks.required_text(data, "text", where), token_ids=list(ids),
                    finish_reason=reason,  # type: ignore[arg-type]
                    seed=checks.integer(data, "seed", where, 0, 2**63 - 1),
-                   params=checks.params(data.get("params", {}), f"{where}.params"))
+                   params=checks.params(data.get("params", {}), f"{where}.params"),
+                   probabilities=None if data.get("probabilities") is None else
+                   probabilities.read(data["probabilities"], f"{where}.probabilities", ids))
 
 
 def read_live_change(value: Any, where: str, rows: int) -> LiveChange:
@@ -153,37 +160,51 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=package_versions)
     #: The id of the run this one replayed, if it was a replay.
     replay_of: str | None = None
-    #: A branch: the run it branched from (its id) and the token index it branched at.
+    #: A branch: the run it branched from, the token index it branched at (its responses'
+    #: first ``branch_point`` tokens are the parent's, given) and the token it took there.
     parent: str | None = None
     branch_point: int | None = None
+    forced_token: int | None = None
 
     @classmethod
     def from_result(cls, request: GenerationRequest, result: GenerationResult, started_at: str,
-                    model: ModelRecord, replay_of: str | None = None, parent: str | None = None,
-                    branch_point: int | None = None) -> RunRecord:
-        responses = tuple(ResponseRecord(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params)
+                    model: ModelRecord, replay_of: str | None = None, parent: str | None = None) -> RunRecord:
+        """``parent``: the run a branch (a request with prefix tokens or a forced token) came from."""
+        responses = tuple(ResponseRecord(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params,
+                                         None if r.logprobs is None else tuple(r.logprobs))
                           for r in result.responses)
+        branched = bool(request.prefix_tokens) or request.forced_token is not None
         return cls(id=new_id(), started_at=started_at, model=model, prompt=request.prompt, suffix=request.suffix,
                    params=result.params, columns=request.columns, prompt_tokens=result.prompt_tokens,
                    responses=responses, live_changes=tuple(result.live_changes), timings=result.timings,
-                   replay_of=replay_of, parent=parent, branch_point=branch_point)
+                   replay_of=replay_of, parent=parent, branch_point=len(request.prefix_tokens) if branched else None,
+                   forced_token=request.forced_token)
 
     def replay_request(self) -> GenerationRequest:
         """The same request, seed included, with its live changes scheduled at the same tokens."""
         columns = self.columns
         if columns is not None:  # unlinked columns drew their seeds as recorded
             columns = tuple(c.replace(seed=r.seed) for c, r in zip(columns, self.responses, strict=True))
+        given = self.responses[0].token_ids[:self.branch_point or 0]
         return GenerationRequest(self.prompt, self.params, suffix=self.suffix, columns=columns,
-                                 scheduled=self.live_changes)
+                                 scheduled=self.live_changes, logprobs=self.alternatives,
+                                 prefix_tokens=tuple(given), forced_token=self.forced_token)
+
+    @property
+    def alternatives(self) -> int | None:
+        """The number of alternatives its responses recorded per token; None without probabilities."""
+        recorded = self.responses[0].probabilities
+        return None if recorded is None else max((len(info.top) for info in recorded), default=0)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "started_at": self.started_at, "replay_of": self.replay_of,
-                "parent": self.parent, "branch_point": self.branch_point,
                 "model": asdict(self.model), "versions": dict(self.versions), "prompt": self.prompt,
                 "suffix": self.suffix, "params": self.params.to_dict(),
                 "columns": None if self.columns is None else [c.to_dict() for c in self.columns],
                 "prompt_tokens": self.prompt_tokens, "responses": [r.to_json() for r in self.responses],
-                "live_changes": [asdict(c) for c in self.live_changes], "timings": asdict(self.timings)}
+                "live_changes": [asdict(c) for c in self.live_changes], "timings": asdict(self.timings),
+                **({} if self.branch_point is None else {"parent": self.parent, "branch_point": self.branch_point,
+                                                         "forced_token": self.forced_token})}
 
     @classmethod
     def read(cls, value: Any, where: str) -> RunRecord:
@@ -193,19 +214,23 @@ class RunRecord:
                                versions=checks.string_table(data, "versions", where),
                                replay_of=checks.text(data, "replay_of", where, optional=True, limit=64),
                                parent=checks.text(data, "parent", where, optional=True, limit=64),
-                               branch_point=checks.integer(data, "branch_point", where)
-                               if data.get("branch_point") is not None else None)
+                               branch_point=None if data.get("branch_point") is None else
+                               checks.integer(data, "branch_point", where),
+                               forced_token=None if data.get("forced_token") is None else
+                               checks.integer(data, "forced_token", where, 0, TOKEN_ID_LIMIT))
 
     @classmethod
     def read_fields(cls, data: dict[str, Any], where: str, *, run_id: str, model: ModelRecord,
                     versions: dict[str, str], replay_of: str | None = None, parent: str | None = None,
-                    branch_point: int | None = None) -> RunRecord:
+                    branch_point: int | None = None, forced_token: int | None = None) -> RunRecord:
         """The fields every schema version shares (version 1 had no id, model or versions per run)."""
         responses = tuple(checks.items(data, "responses", where, ResponseRecord.read))
         if not 1 <= len(responses) <= MOST_RESPONSES:
             raise Invalid(f"{where}.responses must hold 1 or {MOST_RESPONSES} responses (got {len(responses)})")
         if [r.index for r in responses] != list(range(len(responses))):
             raise Invalid(f"{where}.responses must be numbered 0, 1 in order")
+        if branch_point is not None and branch_point > len(responses[0].token_ids):
+            raise Invalid(f"{where}.branch_point lies past the end of its response ({branch_point})")
         columns = checks.array(data, "columns", where, optional=True)
         if columns is not None and len(columns) != len(responses):
             raise Invalid(f"{where}.columns must give one parameter table per response")
@@ -221,7 +246,8 @@ class RunRecord:
             live_changes=tuple(checks.items(data, "live_changes", where,
                                             lambda v, w: read_live_change(v, w, len(responses)))),
             timings=read_timings(checks.field(data, "timings", where), f"{where}.timings"),
-            versions=versions, replay_of=replay_of, parent=parent, branch_point=branch_point)
+            versions=versions, replay_of=replay_of, parent=parent, branch_point=branch_point,
+            forced_token=forced_token)
 
 
 def content_id(data: dict[str, Any]) -> str:

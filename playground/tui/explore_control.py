@@ -3,10 +3,14 @@ session's runs (show one again, compare two)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from playground.engine.types import GenerationRequest
-from playground.tui.probabilities import PLAYGROUND_LOGPROBS
+from playground.errors import UserError
+from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES
+from playground.runtime.token_view import branch_request as shared_branch_request
+from playground.sessions.records import RunRecord
 from playground.tui.runs import RunState
 from playground.tui.screens.compare import CompareScreen
 from playground.tui.screens.inspector import BranchChoice, InspectorScreen
@@ -19,16 +23,14 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
 
-def branch_request(run: RunState, choice: BranchChoice) -> GenerationRequest:
-    """The parent's prompt and the row's parameters as they were at the branch point (its seed
-    too), its tokens before that point as the prefix, and the chosen alternative forced next."""
-    request, row = run.request, choice.row
-    params = run.params_at(row, choice.token_index).replace(num_responses=1)
-    if run.result is not None:
-        params = params.replace(seed=run.result.responses[row].seed)
-    return GenerationRequest(request.prompt, params, suffix=request.suffix, logprobs=PLAYGROUND_LOGPROBS,
-                             prefix_tokens=tuple(run.token_ids[row][:choice.token_index]),
-                             forced_token=choice.token_id)
+def branch_request(run: RunState, parent: RunRecord, choice: BranchChoice) -> GenerationRequest:
+    """The request a branch makes (``token_view.branch_request``: the parent's prompt, its tokens
+    before the branch point, the chosen one forced, the row's seed), with the parameters as they
+    were in force at the branch point rather than as the row ended."""
+    request = shared_branch_request(parent, choice.row, choice.token_index, choice.token_id, PLAYGROUND_ALTERNATIVES)
+    at_token = run.params_at(choice.row, choice.token_index)
+    params = at_token.replace(seed=request.params.seed, num_responses=1, max_new_tokens=request.params.max_new_tokens)
+    return dataclasses.replace(request, params=params)
 
 
 def token_at(run: RunState, row: int, offset: int) -> int:
@@ -52,7 +54,8 @@ class ExploreControl:
 
     def act(self, what: str) -> None:
         """Run one of the exploring actions by name (the bindings' ``explore('…')``)."""
-        actions = {"heatmap": self.toggle_heatmap, "inspect": self.inspect, "runs": self.browse_runs}
+        actions = {"heatmap": self.toggle_heatmap, "probabilities": self.toggle_probabilities, "inspect": self.inspect,
+                   "runs": self.browse_runs}
         actions[what]()
 
     @property
@@ -65,7 +68,10 @@ class ExploreControl:
         focused = app.default_screen.focused
         column = focused.index if isinstance(focused, ResponseView) else \
             pane.maps.index(focused) if isinstance(focused, TokenMap) and focused in pane.maps else None
-        app.state = app.state.replace(heatmap=not app.state.heatmap)
+        heatmap = not app.state.heatmap
+        if heatmap and not app.state.probabilities:
+            app.notify("Probabilities on: runs from now on ask for them (the palette turns them off).")
+        app.state = app.state.replace(heatmap=heatmap, probabilities=app.state.probabilities or heatmap)
         if app.generation.run is not None:
             pane.show_tokens(app.generation.run)
         if column is not None:
@@ -76,6 +82,13 @@ class ExploreControl:
         if self.app.state.heatmap:
             self.pane.show_tokens(run)
         self._inspector_follows(run)
+
+    def toggle_probabilities(self) -> None:
+        """Whether runs ask for per-token probabilities (off turns the heatmap off too)."""
+        app = self.app
+        on = not app.state.probabilities
+        app.state = app.state.replace(probabilities=on, heatmap=app.state.heatmap and on)
+        app.notify("Probabilities on: the next run asks for them." if on else "Probabilities off.")
 
     def finished(self, run: RunState) -> None:
         """A run finished and was recorded: keep it to show again."""
@@ -115,10 +128,16 @@ class ExploreControl:
         """A new run from the inspected one: same prompt, its tokens up to the chosen one, that one forced."""
         if choice is None:
             return
-        if run.record_id is None:
+        parent = next((r for r in self.app.keeper.session.runs if r.id == run.record_id), None)
+        if parent is None:
             self.app.notify("Wait for the run to finish (escape stops it), then branch.", severity="warning")
             return
-        self.app.generation.start(branch_request(run, choice), lineage=(run.record_id, choice.token_index))
+        try:
+            request = branch_request(run, parent, choice)
+        except UserError as error:
+            self.app.notify(str(error), severity="error")
+            return
+        self.app.generation.start(request, lineage=(parent.id, choice.token_index))
 
     # ---------------------------------------------------------------- the session's runs
     def browse_runs(self) -> None:

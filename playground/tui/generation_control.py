@@ -10,7 +10,6 @@ from playground.runtime.describe import replay_verdict, status_line
 from playground.runtime.running import Generation
 from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import with_probabilities
 from playground.tui.runs import RunState
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.responses import ResponsesPane
@@ -41,7 +40,6 @@ class GenerationControl:
               lineage: tuple[str, int] | None = None) -> None:
         """Run ``request`` (checked against ``replaying``; a branch of run ``lineage[0]`` at token ``lineage[1]``)."""
         app = self.app
-        request = with_probabilities(request)
         if app.generating:
             app.notify("A generation is running: escape stops it.", severity="warning")
             return
@@ -89,8 +87,8 @@ class GenerationControl:
         if run is None:
             return
         run.result = result
-        problem = app.keeper.record(run.generation, result, app.state.params, replay_of=run.replaying,
-                                    parent=run.parent, branch_point=run.branch_point)
+        parent = next((r for r in app.keeper.session.runs if r.id == run.parent), None)
+        problem = app.keeper.record(run.generation, result, app.state.params, replay_of=run.replaying, parent=parent)
         if problem is not None:
             app.notify(problem, severity="error")
         run.record_id = app.keeper.last_run.id if app.keeper.last_run is not None else None

@@ -4,25 +4,14 @@ parameters that were in force at a token (live changes included). Plain data, no
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from playground.engine.types import GenerationRequest, LiveChange, TokenInfo
+from playground.engine.types import LiveChange, TokenInfo
 from playground.params import PARAMETERS, SamplingParams
 from playground.runtime.describe import format_value
-
-#: The playground asks for probabilities with this many alternatives per token (the engine
-#: allows 0-20); None would turn them off. The one place this setting lives.
-PLAYGROUND_LOGPROBS: int | None = 20
-
-
-def with_probabilities(request: GenerationRequest) -> GenerationRequest:
-    """``request`` asking for the playground's probabilities (a replayed run's request has none)."""
-    if request.logprobs is not None or PLAYGROUND_LOGPROBS is None:
-        return request
-    return dataclasses.replace(request, logprobs=PLAYGROUND_LOGPROBS)
+from playground.runtime.token_view import BAND_NAMES, BANDS, band
 
 
 @dataclass(frozen=True)
@@ -35,14 +24,11 @@ class HeatBand:
     style: str
 
 
-#: Most likely first. Backgrounds, so a surprising space or newline shows too.
-HEAT_BANDS: tuple[HeatBand, ...] = (
-    HeatBand(0.9, "≥90%", "on $success 30%"),
-    HeatBand(0.5, "50–90%", "on $success 10%"),
-    HeatBand(0.1, "10–50%", "on $warning 40%"),
-    HeatBand(0.01, "1–10%", "on $error 45%"),
-    HeatBand(0.0, "<1%", "bold on $error 90%"),
-)
+#: The bands' styles, most likely first (the bands themselves are the REPL's too: token_view).
+#: Backgrounds, so a surprising space or newline shows too.
+BAND_STYLES = ("on $success 30%", "on $success 10%", "on $warning 40%", "on $error 45%", "bold on $error 90%")
+HEAT_BANDS: tuple[HeatBand, ...] = tuple(HeatBand(floor, label, style)
+                                         for floor, label, style in zip((*BANDS, 0.0), BAND_NAMES, BAND_STYLES))
 #: A token without probabilities (a run made with them off).
 UNKNOWN_STYLE = "$text-muted"
 
@@ -53,10 +39,7 @@ def probability(logprob: float) -> float:
 
 def band_of(info: TokenInfo | None) -> HeatBand | None:
     """The heatmap band of a token, None when its probabilities are unknown."""
-    if info is None:
-        return None
-    p = probability(info.logprob)
-    return next(band for band in HEAT_BANDS if p >= band.floor)
+    return None if info is None else HEAT_BANDS[band(info)]
 
 
 def percent(logprob: float | None) -> str:

@@ -13,8 +13,9 @@ from textual.widgets import OptionList, Static, Tree
 from playground.engine.types import LiveChange
 from playground.params import SamplingParams
 from playground.runtime.running import Generation
+from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES, PROBABILITIES_BY_DEFAULT
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import HEAT_BANDS, PLAYGROUND_LOGPROBS
+from playground.tui.probabilities import HEAT_BANDS
 from playground.tui.runs import RunState
 from playground.tui.screens.compare import CompareScreen
 from playground.tui.screens.inspector import InspectorScreen
@@ -38,10 +39,11 @@ async def generated(pilot) -> None:
 
 
 def explore(scenario) -> None:
-    """Run ``scenario(pilot, app)`` on a playground that has just generated one run."""
+    """Run ``scenario(pilot, app)`` on a playground that has just generated one run, with probabilities."""
     async def run() -> None:
         app = scripted_app(PROMPT, SamplingParams.make(seed=42))
         async with app.run_test(size=SIZE) as pilot:
+            app.state = app.state.replace(probabilities=True)
             await generated(pilot)
             await scenario(pilot, app)
     asyncio.run(run())
@@ -63,7 +65,7 @@ def details(app) -> str:
 
 def test_the_heatmap_key_colours_each_token_by_its_probability_with_a_legend():
     async def scenario(pilot, app):
-        assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_LOGPROBS  # the playground asks
+        assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
         view, token_map = app.query_one("#response-0", ResponseView), app.query_one("#heatmap-0", TokenMap)
         assert view.display and not token_map.display and not app.query_one(HeatLegend).display
         view.focus()
@@ -85,6 +87,30 @@ def test_the_heatmap_key_colours_each_token_by_its_probability_with_a_legend():
     explore(scenario)
 
 
+def test_the_heatmap_key_turns_probabilities_on_for_the_next_run():
+    async def scenario():
+        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
+        async with app.run_test(size=SIZE) as pilot:
+            await generated(pilot)
+            asked = app.scripted_engine.requests[-1].logprobs
+            assert asked == (PLAYGROUND_ALTERNATIVES if PROBABILITIES_BY_DEFAULT else None)  # the one setting
+            app.state = app.state.replace(probabilities=False)
+            await generated(pilot)
+            await pilot.press("f7")
+            token_map = app.query_one("#heatmap-0", TokenMap)
+            assert app.state.probabilities and "no probabilities" in str(token_map.border_subtitle)
+            assert set(map(tuple, span_styles(token_map).values())) == {("$text-muted",)}  # unknown, said so
+            await generated(pilot)
+            assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
+            assert "$text-muted" not in str(span_styles(token_map)) and "no probabilities" not in str(
+                token_map.border_subtitle)
+            await pilot.press("ctrl+p")
+            await pilot.press(*"probabilities", "enter")
+            await wait_for(pilot, lambda: not app.state.probabilities)
+            assert not app.state.heatmap  # no probabilities, no heatmap
+    asyncio.run(scenario())
+
+
 def test_the_heatmap_follows_a_streaming_run():
     async def scenario():
         app = scripted_app(PROMPT, SamplingParams.make(seed=42))
@@ -92,6 +118,7 @@ def test_the_heatmap_follows_a_streaming_run():
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.press("f7")
             await generated(pilot)
+            assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
             token_map = app.query_one("#heatmap-0", TokenMap)
             assert [piece.text for piece in token_map.pieces] == SCRIPT
             assert str(token_map.query_one(Static).visual) == "".join(SCRIPT)
@@ -183,7 +210,7 @@ def test_branching_from_an_alternative_starts_a_run_that_keeps_its_parent():
         await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == 2)
         request = app.scripted_engine.requests[-1]
         assert request.prefix_tokens == (100, 101) and request.forced_token == 200
-        assert request.prompt == PROMPT and request.params.seed == 42 and request.logprobs == PLAYGROUND_LOGPROBS
+        assert request.prompt == PROMPT and request.params.seed == 42 and request.logprobs == PLAYGROUND_ALTERNATIVES
         branch = app.generation.run
         assert branch is not parent and branch.parent == parent_record.id and branch.branch_point == 2
         # streamed: the parent's tokens up to the branch point, then the forced token, then on

@@ -9,21 +9,15 @@ import pytest
 from playground.engine.types import GenerationRequest, LiveChange, RowFinished, TokenEvent, TokenInfo
 from playground.params import SamplingParams
 from playground.runtime.running import Generation
+from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES
 from playground.sessions.records import ModelRecord, ResponseRecord, RunRecord
 from playground.tui.explore_control import branch_request, token_at
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import (
-    HEAT_BANDS,
-    PLAYGROUND_LOGPROBS,
-    band_of,
-    param_lines,
-    params_at,
-    percent,
-    with_probabilities,
-)
+from playground.tui.probabilities import HEAT_BANDS, band_of, param_lines, params_at, percent
 from playground.tui.runs import RunState
 from playground.tui.screens.inspector import BranchChoice, bar
 from playground.tui.screens.runs_list import lineage, run_line
+from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
 from playground.tui.text_diff import compare
 from playground.tui.widgets.token_map import CURSOR_STYLE, token_content
@@ -34,9 +28,9 @@ def info(p: float) -> TokenInfo:
     return TokenInfo(math.log(p), None, 0.0, 1)
 
 
-@pytest.mark.parametrize(("p", "label"), [(1.0, "≥90%"), (0.9, "≥90%"), (0.89, "50–90%"), (0.5, "50–90%"),
-                                          (0.3, "10–50%"), (0.1, "10–50%"), (0.05, "1–10%"), (0.009, "<1%"),
-                                          (1e-9, "<1%")])
+@pytest.mark.parametrize(("p", "label"), [(1.0, "≥ 90 %"), (0.9, "≥ 90 %"), (0.89, "50-90 %"), (0.5, "50-90 %"),
+                                          (0.3, "20-50 %"), (0.2, "20-50 %"), (0.1, "5-20 %"), (0.05, "5-20 %"),
+                                          (0.049, "< 5 %"), (1e-9, "< 5 %")])
 def test_each_probability_falls_in_one_band(p, label):
     band = band_of(info(p))
     assert band is not None and band.label == label
@@ -103,12 +97,13 @@ def test_a_branch_asks_for_the_parents_prompt_prefix_and_parameters_at_that_toke
                                 logprobs=5)
     run = finished_run(request)
     run.result.live_changes = [LiveChange(1, 1, "temperature", 0.3), LiveChange(1, 3, "top_p", 0.5)]
-    branch = branch_request(run, BranchChoice(1, 2, 201))
+    parent = RunRecord.from_result(request, run.result, "2026-11-26T10:00:00+00:00", ModelRecord("m"))
+    branch = branch_request(run, parent, BranchChoice(1, 2, 201))
     assert branch.prompt == "def f():\n" and branch.suffix == "\n" and branch.columns is None
     assert branch.prefix_tokens == (100, 101) and branch.forced_token == 201
     assert branch.params.temperature == 0.3 and branch.params.top_p == 0.9  # the change after it is not in force
     assert branch.params.num_responses == 1 and branch.params.seed == 43  # row 1's own seed
-    assert branch.logprobs == PLAYGROUND_LOGPROBS
+    assert branch.logprobs == PLAYGROUND_ALTERNATIVES
     assert [piece.text for piece in run.pieces(0)] == list(ScriptedEngine().script)
 
 
@@ -119,15 +114,16 @@ def test_a_character_offset_finds_its_token():
     assert token_at(run, 0, chars[0] - 1) == 0 and token_at(run, 0, 10_000) == len(chars) - 1
 
 
-def test_the_playground_always_asks_for_probabilities():
-    assert with_probabilities(GenerationRequest("x")).logprobs == PLAYGROUND_LOGPROBS
-    assert with_probabilities(GenerationRequest("x", logprobs=3)).logprobs == 3
+def test_the_playground_asks_for_probabilities_when_they_are_on():
+    assert PlaygroundState(probabilities=True).request("x").logprobs == PLAYGROUND_ALTERNATIVES
+    assert PlaygroundState(probabilities=False).request("x").logprobs is None
 
 
 def record(run_id: str, parent: str | None = None, branch_point: int | None = None) -> RunRecord:
     params = SamplingParams(seed=1)
     return RunRecord(run_id, "2026-11-26T10:00:00+00:00", ModelRecord("m"), "p", None, params, None, 1,
-                     (ResponseRecord(0, "x", [1, 2], "length", 1, params),), parent=parent, branch_point=branch_point)
+                     (ResponseRecord(0, "x", [1, 2, 3, 4, 5], "length", 1, params),), parent=parent,
+                     branch_point=branch_point)
 
 
 def test_runs_group_under_the_run_they_branched_from():
@@ -135,7 +131,7 @@ def test_runs_group_under_the_run_they_branched_from():
     tree = lineage(runs)
     assert [r.id for r in tree[None]] == ["a", "d"]  # a parent missing from the session: a root
     assert [r.id for r in tree["a"]] == ["b", "e"] and [r.id for r in tree["b"]] == ["c"]
-    assert run_line(2, runs[1]).startswith("#2 · branch at token 4 · 2 tokens length · t 0.7")
+    assert run_line(2, runs[1]).startswith("#2 · branch at token 4 · 5 tokens length · t 0.7")
 
 
 def test_a_comparison_marks_only_what_differs():

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from playground.params import SamplingParams
 from playground.tui.screens.inspector import InspectorScreen
-from tests.tui.helpers import scripted_app, wait_for
-from tests.tui.test_snapshots import PROMPT, SIZE, finished, steady
+from tests.tui.helpers import run_finished, scripted_app, wait_for
+from tests.tui.test_snapshots import PROMPT, SIZE, loaded, steady
+
+
+async def finished(pilot):
+    """A run made with probabilities on."""
+    await loaded(pilot)
+    pilot.app.state = pilot.app.state.replace(probabilities=True)
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: run_finished(pilot.app))
+    steady(pilot.app)
 
 
 def test_heatmap(snap_compare):

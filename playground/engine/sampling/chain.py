@@ -22,7 +22,8 @@ import torch
 
 from playground.engine.sampling.prefilter import RowSettings, sample_candidates
 from playground.engine.sampling.rows import PenaltyState, RowParams
-from playground.engine.sampling.sorted_chain import filter_sorted, sample_sorted
+from playground.engine.sampling.sorted_chain import draw_sorted, filter_sorted, sample_sorted
+from playground.engine.sampling.token_info import pack_info
 from playground.params import SamplingParams
 
 _LOWEST = torch.finfo(torch.float32).min
@@ -75,32 +76,60 @@ def filter_logits(logits: torch.Tensor, params: RowParams) -> torch.Tensor:
 
 def next_tokens(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor,
                 step: torch.Tensor, all_greedy: bool = False, neutral_penalties: bool = False,
-                prefilter: bool = False) -> torch.Tensor:
+                prefilter: bool = False, forced: int | None = None) -> torch.Tensor:
     """The whole chain for one step: [rows, vocab] logits in, [rows] token ids out.
 
     ``seeds`` [rows] and ``step`` (the index of the token being drawn) feed the noise. The
     eager host passes what it knows (``host_shortcuts``): ``all_greedy`` skips filters and
     noise, ``neutral_penalties`` skips penalties that change nothing, ``prefilter`` decides
     from the best candidates with a host check (identical tokens, far less work). A compiled
-    step passes none of them and computes every row's way in one graph.
+    step passes none of them and computes every row's way in one graph. ``forced``: a token
+    every row takes instead of its draw (a branch's chosen alternative).
     """
+    tokens = force(draw(logits, state, params, seeds, step, all_greedy, neutral_penalties, prefilter, False)[0], forced)
+    state.record(tokens)
+    return tokens
+
+
+def next_tokens_with_info(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor,
+                          step: torch.Tensor, top: int, all_greedy: bool = False, neutral_penalties: bool = False,
+                          forced: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``next_tokens`` (the same tokens, by the sorted chain) and their packed information
+    (``token_info``), ``top`` alternatives each, computed on the logits the step received."""
+    tokens, law = draw(logits, state, params, seeds, step, all_greedy, neutral_penalties, False, True)
+    law = torch.full(tokens.shape, float("nan"), device=tokens.device) if law is None or forced is not None else law
+    tokens = force(tokens, forced)
+    state.record(tokens)
+    return tokens, pack_info(logits, tokens, law, top)
+
+
+def draw(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor, step: torch.Tensor,
+         all_greedy: bool = False, neutral_penalties: bool = False,
+         prefilter: bool = False, with_law: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Tokens [rows] and, ``with_law`` (not with ``prefilter``), each one's log-probability under
+    the distribution it was drawn from (NaN for greedy rows; None when every row is greedy)."""
     penalized = logits.float()
     if not neutral_penalties:
         penalized = (apply_penalties_sparse if prefilter else apply_penalties)(penalized, state, params)
     penalized = sanitize(penalized)
     if all_greedy:
-        tokens = penalized.argmax(dim=-1)
-    elif prefilter:
+        return penalized.argmax(dim=-1), None
+    if prefilter:
         tempered = apply_temperature(penalized, params.temperature)
         settings = RowSettings.read(params)
         drawn = sample_candidates(tempered, settings, params, seeds, step)
         tokens = drawn if all(row.sampled for row in settings) else \
             torch.where(params.temperature > 0, drawn, penalized.argmax(dim=-1))
-    else:
-        sampled = sample_sorted(apply_temperature(penalized, params.temperature), params, seeds, step)
-        tokens = torch.where(params.temperature > 0, sampled, penalized.argmax(dim=-1))
-    state.record(tokens)
-    return tokens
+        return tokens, None
+    tempered, drew = apply_temperature(penalized, params.temperature), params.temperature > 0
+    if not with_law:
+        return torch.where(drew, sample_sorted(tempered, params, seeds, step), penalized.argmax(dim=-1)), None
+    sampled, law = draw_sorted(tempered, params, seeds, step)
+    return torch.where(drew, sampled, penalized.argmax(dim=-1)), torch.where(drew, law, float("nan"))
+
+
+def force(tokens: torch.Tensor, forced: int | None) -> torch.Tensor:
+    return tokens if forced is None else torch.full_like(tokens, forced)
 
 
 def host_shortcuts(rows: Sequence[SamplingParams]) -> dict[str, bool]:

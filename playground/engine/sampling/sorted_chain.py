@@ -43,6 +43,21 @@ def filter_sorted(tempered: torch.Tensor, params: RowParams) -> tuple[torch.Tens
 
 def sample_sorted(tempered: torch.Tensor, params: RowParams, seeds: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
     """A draw per row: argmax(logit + Gumbel) over the kept tokens, the noise tied to token ids."""
-    ordered, order = filter_sorted(tempered, params)
-    choice = (ordered + gumbel_noise(seeds, step, order)).argmax(dim=-1, keepdim=True)
+    _, order, choice = _choose(tempered, params, seeds, step)
     return order.gather(-1, choice).squeeze(-1)
+
+
+def draw_sorted(tempered: torch.Tensor, params: RowParams, seeds: torch.Tensor,
+                step: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``sample_sorted``'s tokens [rows] and the log-probability [rows] of each under the
+    distribution it was drawn from (the kept tokens' softmax), from the same sort."""
+    ordered, order, choice = _choose(tempered, params, seeds, step)
+    logprob = ordered.gather(-1, choice) - ordered.logsumexp(dim=-1, keepdim=True)
+    return order.gather(-1, choice).squeeze(-1), logprob.squeeze(-1)
+
+
+def _choose(tempered: torch.Tensor, params: RowParams, seeds: torch.Tensor,
+            step: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The filtered sorted logits, their order (token ids) and each row's chosen position."""
+    ordered, order = filter_sorted(tempered, params)
+    return ordered, order, (ordered + gumbel_noise(seeds, step, order)).argmax(dim=-1, keepdim=True)

@@ -126,7 +126,7 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
         lines = [f"token {index + 1} of {len(self.pieces)} · id {piece.token_id}", f"text {visible(piece.text)!s}"]
         info = piece.info
         if info is None:
-            lines.append("no probabilities: the run did not ask for them")
+            lines.append("no probabilities: this run did not ask for them (F7 or the palette turns them on)")
         else:
             sampled = "none: greedy, not drawn" if info.sampled_logprob is None else percent(info.sampled_logprob)
             lines += [f"probability {percent(info.logprob)} (raw)", f"as sampled {sampled}",

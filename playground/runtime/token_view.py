@@ -1,0 +1,74 @@
+"""What the front-ends share about per-token probabilities: whether the playground asks for
+them by default, how a probability is banded for colouring, and how a branch is asked for."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from playground.engine.types import GenerationRequest, TokenInfo
+from playground.errors import UserError
+from playground.sessions.records import RunRecord
+
+#: The one place the playground's default lives (the REPL's ``/probs``; the TUI's heatmap).
+#: The rule: on by default only if computing them costs at most 5 % of decode time on a GPU.
+#: Measured so far on a CPU only (benchmarks/probabilities.py, README "Token probabilities"),
+#: so off until a GPU figure says otherwise.
+PROBABILITIES_BY_DEFAULT = False
+#: Alternatives per token the playground asks for when probabilities are on.
+PLAYGROUND_ALTERNATIVES = 10
+#: Lower bounds of the probability bands, most likely first: a token whose probability is at
+#: least BANDS[i] (and below BANDS[i - 1]) is in band i; the last band is below BANDS[-1].
+BANDS = (0.9, 0.5, 0.2, 0.05)
+BAND_NAMES = ("≥ 90 %", "50-90 %", "20-50 %", "5-20 %", "< 5 %")
+
+
+def probability(info: TokenInfo) -> float:
+    """The token's probability under the model's raw distribution."""
+    return math.exp(info.logprob)
+
+
+def band(info: TokenInfo) -> int:
+    """0 (very likely) .. len(BANDS) (unlikely: stands out)."""
+    p = probability(info)
+    return next((index for index, low in enumerate(BANDS) if p >= low), len(BANDS))
+
+
+def resolve_alternative(info: TokenInfo, choice: str) -> int:
+    """The token id ALT names at a token: ``N`` the N-th of its listed alternatives (1 = the
+    most likely), ``id:N`` token id N (any token of the vocabulary)."""
+    text = choice.strip()
+    if text.startswith("id:") and text[3:].isdigit():
+        return int(text[3:])
+    if text.isdigit() and 1 <= int(text) <= len(info.top):
+        return info.top[int(text) - 1].token_id
+    raise UserError(f"no alternative {choice!r} at this token: give 1..{len(info.top)} (its place in the list) "
+                    "or id:N (a token id)")
+
+
+def branch_request(run: RunRecord, response: int, at: int, token: int, alternatives: int | None) -> GenerationRequest:
+    """A new run of ``run``'s prompt that starts with response ``response``'s first ``at``
+    tokens and then takes ``token``: one response, with that response's parameters (as they
+    ended: live changes included) and seed, probabilities on (``alternatives`` each) when given."""
+    if not 0 <= response < len(run.responses):
+        raise UserError(f"no response {response + 1} in that run: it has {len(run.responses)}")
+    source = run.responses[response]
+    if not 0 <= at < len(source.token_ids):
+        raise UserError(f"no token {at} in response {response + 1}: give 0..{len(source.token_ids) - 1}")
+    limit = source.params.max_new_tokens  # counts the given tokens: at least one to draw
+    params = source.params.replace(seed=source.seed, num_responses=1,
+                                   max_new_tokens=None if limit is None else max(limit, at + 1))
+    return GenerationRequest(run.prompt, params, suffix=run.suffix, logprobs=alternatives,
+                             prefix_tokens=tuple(source.token_ids[:at]), forced_token=token)
+
+
+def infos_of(run: RunRecord | None, response: int) -> Sequence[TokenInfo]:
+    """The probabilities a run recorded for one response (one line naming the fix when none)."""
+    if run is None:
+        raise UserError("no run yet: generate first")
+    if not 0 <= response < len(run.responses):
+        raise UserError(f"no response {response + 1} in the last run: it has {len(run.responses)}")
+    recorded = run.responses[response].probabilities
+    if recorded is None:
+        raise UserError("the last run has no probabilities: /probs on, then generate")
+    return recorded

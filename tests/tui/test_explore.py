@@ -38,13 +38,16 @@ async def generated(pilot) -> None:
     await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == runs + 1)
 
 
-def explore(scenario) -> None:
-    """Run ``scenario(pilot, app)`` on a playground that has just generated one run, with probabilities."""
+def explore(scenario, *, generate: bool = True) -> None:
+    """Run ``scenario(pilot, app)`` on a playground with its model loaded that has just generated
+    one run with probabilities (``generate``), or nothing yet."""
     async def run() -> None:
         app = scripted_app(PROMPT, SamplingParams.make(seed=42))
         async with app.run_test(size=SIZE) as pilot:
-            app.state = app.state.replace(probabilities=True)
-            await generated(pilot)
+            await wait_for(pilot, lambda: app.engine is not None)
+            if generate:
+                app.state = app.state.replace(probabilities=True)
+                await generated(pilot)
             await scenario(pilot, app)
     asyncio.run(run())
 
@@ -112,17 +115,14 @@ def test_the_heatmap_key_turns_probabilities_on_for_the_next_run():
 
 
 def test_the_heatmap_follows_a_streaming_run():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.engine is not None)
-            await pilot.press("f7")
-            await generated(pilot)
-            assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
-            token_map = app.query_one("#heatmap-0", TokenMap)
-            assert [piece.text for piece in token_map.pieces] == SCRIPT
-            assert str(token_map.query_one(Static).visual) == "".join(SCRIPT)
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        await pilot.press("f7")
+        await generated(pilot)
+        assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
+        token_map = app.query_one("#heatmap-0", TokenMap)
+        assert [piece.text for piece in token_map.pieces] == SCRIPT
+        assert str(token_map.query_one(Static).visual) == "".join(SCRIPT)
+    explore(scenario, generate=False)
 
 
 def test_the_inspector_follows_the_token_cursor_by_key_and_by_mouse():
@@ -264,44 +264,38 @@ def test_the_runs_list_shows_branches_under_their_parent_shows_a_run_again_and_c
 
 
 def test_the_exploring_keys_explain_what_is_missing():
-    async def scenario():
-        app = scripted_app(PROMPT)
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.engine is not None)
-            await pilot.press("ctrl+t", "ctrl+l")
-            await pilot.pause()
-            messages = [n.message for n in app._notifications]
-            assert any("No response to inspect yet" in m for m in messages)
-            assert any("No runs in this session yet" in m for m in messages)
-            assert app.screen is app.default_screen
-    asyncio.run(scenario())
+    async def scenario(pilot, app):
+        await pilot.press("ctrl+t", "ctrl+l")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("No response to inspect yet" in m for m in messages)
+        assert any("No runs in this session yet" in m for m in messages)
+        assert app.screen is app.default_screen
+    explore(scenario, generate=False)
 
 
 def test_an_inspector_opened_mid_stream_follows_the_run():
-    async def scenario():
-        app = scripted_app(PROMPT, SamplingParams.make(seed=42))
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.engine is not None)
-            request = app.state.request(PROMPT)
-            app.generation.run = RunState(Generation(app.engine, request))
-            app.generating = True
-            infos = [info_at(step, 100 + step, 20, False, SCRIPT) for step in range(len(SCRIPT))]
-            sizes = [len(piece) for piece in SCRIPT]
+    async def scenario(pilot, app):
+        request = app.state.request(PROMPT)
+        app.generation.run = RunState(Generation(app.engine, request))
+        app.generating = True
+        infos = [info_at(step, 100 + step, 20, False, SCRIPT) for step in range(len(SCRIPT))]
+        sizes = [len(piece) for piece in SCRIPT]
 
-            def stream(steps: range) -> None:
-                part = slice(steps.start, steps.stop)
-                ids = [100 + s for s in steps]
-                app.on_tokens_streamed(TokensStreamed({0: "".join(SCRIPT[part])}, {0: len(steps)}, 0.1, 0.05,
-                                                      {0: sizes[part]}, {0: ids}, {0: infos[part]}))
+        def stream(steps: range) -> None:
+            part = slice(steps.start, steps.stop)
+            ids = [100 + s for s in steps]
+            app.on_tokens_streamed(TokensStreamed({0: "".join(SCRIPT[part])}, {0: len(steps)}, 0.1, 0.05,
+                                                  {0: sizes[part]}, {0: ids}, {0: infos[part]}))
 
-            stream(range(2))
-            await pilot.press("ctrl+t")
-            await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
-            assert "token 1 of 2" in details(app)
-            stream(range(2, 4))
-            await pilot.pause()
-            assert "token 1 of 4" in details(app)
-            await pilot.press("end")
-            await wait_for(pilot, lambda: "token 4 of 4 · id 103" in details(app))
-            assert "probability 5.00% (raw)" in details(app)
-    asyncio.run(scenario())
+        stream(range(2))
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
+        assert "token 1 of 2" in details(app)
+        stream(range(2, 4))
+        await pilot.pause()
+        assert "token 1 of 4" in details(app)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: "token 4 of 4 · id 103" in details(app))
+        assert "probability 5.00% (raw)" in details(app)
+    explore(scenario, generate=False)

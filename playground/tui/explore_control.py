@@ -157,17 +157,20 @@ class ExploreControl:
             self.compare(choice.run_id, choice.other_id)
 
     def show(self, run_id: str) -> None:
-        """Show a run of the session again: with its tokens when it ran in this sitting."""
+        """Show a run of the session again: with its tokens when it ran in this sitting or saved
+        its probabilities (and the model is loaded: a branch needs it), else its text."""
         app = self.app
         if app.generating:
             app.notify("A generation is running: escape stops it.", severity="warning")
             return
+        record = next(r for r in app.keeper.session.runs if r.id == run_id)
         run = self.runs.get(run_id)
+        if run is None and app.engine is not None:
+            run = RunState.from_record(app.engine, record)
         if run is not None:
-            app.generation.run = run
+            app.generation.run = self.runs[run_id] = run
             self.pane.show_run(run)
         else:
-            record = next(r for r in app.keeper.session.runs if r.id == run_id)
             self.pane.show_saved(record)
         app.run_status = f"showing run #{self._number(run_id)}"
 

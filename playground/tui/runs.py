@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.engine.types import GenerationRequest, GenerationResult, LiveChange, TokenInfo
+from playground.engine.types import GenerationRequest, GenerationResult, LiveChange, ResponseResult, TokenInfo
 from playground.params import SamplingParams
 from playground.runtime.describe import streaming_line
+from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.running import Generation
 from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
@@ -37,6 +38,27 @@ class RunState:
     record_id: str | None = None
     #: Live changes as sent, at the token count streamed then (the result has the exact ones).
     steered: list[LiveChange] = field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, engine: PlaygroundEngine, record: RunRecord) -> RunState | None:
+        """A saved run with its tokens again, from the probabilities it recorded (each token's own
+        text); None when it has none, or when those texts do not make up its responses (a
+        character split across tokens)."""
+        responses = [ResponseResult(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params,
+                                    None if r.probabilities is None else list(r.probabilities))
+                     for r in record.responses]
+        result = GenerationResult(record.model.id, record.prompt_tokens, record.params, responses, record.timings,
+                                  columns=record.columns, live_changes=list(record.live_changes))
+        run = cls(Generation(engine, record.replay_request()), result=result, parent=record.parent,
+                  branch_point=record.branch_point, record_id=record.id)
+        for row, response in enumerate(responses):
+            infos = response.logprobs
+            if infos is None or "".join(info.text for info in infos) != response.text:
+                return None
+            run.token_ids[row], run.infos[row], run.texts[row] = list(response.token_ids), list(infos), response.text
+            run.token_chars[row] = [len(info.text) for info in infos]
+            run.tokens[row] = len(infos)
+        return run
 
     @property
     def request(self) -> GenerationRequest:

@@ -299,3 +299,22 @@ def test_an_inspector_opened_mid_stream_follows_the_run():
         await wait_for(pilot, lambda: "token 4 of 4 · id 103" in details(app))
         assert "probability 5.00% (raw)" in details(app)
     explore(scenario, generate=False)
+
+
+def test_a_reopened_session_shows_its_runs_tokens_in_the_heatmap_and_the_inspector():
+    async def scenario(pilot, app):
+        record = app.keeper.session.runs[-1]
+        path = app.keeper.save(app.state.params, PROMPT, "explored")
+        app.explore.runs.clear()  # as in a new sitting: only the file knows the tokens
+        app.generation.run = None
+        app.sessions.open(path)
+        await wait_for(pilot, lambda: app.generation.run is not None)
+        run = app.generation.run
+        assert run.record_id == record.id and run.token_ids[0] == record.responses[0].token_ids
+        await pilot.press("f7")
+        styles = span_styles(app.query_one("#heatmap-0", TokenMap))
+        assert len({tuple(s) for s in styles.values()}) == len(SCRIPT) and ("$text-muted",) not in styles.values()
+        await pilot.press("ctrl+t", "right", "right")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen) and "token 3 of 4" in details(app))
+        assert "probability 20.0% (raw)" in details(app) and "rank 2" in details(app)
+    explore(scenario)

@@ -6,12 +6,14 @@ each decode path, and the sampling step alone with and without them.
     python benchmarks/probabilities.py --cuda --full --paths eager compiled   # the GPU figure (15B shape)
 
 The static and compiled steps always compute the information (one graph whatever the setting),
-so on those paths "off" pays for it too: the sampling-step rows measure that part alone (the
-chain with and without it, on the same logits). On the eager path "off" computes nothing and "on"
-runs the sorted chain instead of the candidate prefilter. Both settings run in alternating
-rounds on the same engine. On a CPU, torch runs on one thread and the figures are CPU seconds
-of that thread (time.thread_time), which other processes on a shared machine barely move; on a
-GPU they are wall-clock. Figures are medians over rounds.
+so on those paths "off" pays for it too: the decode-step rows compare that step with one
+built without them (forward and sampling, compiled on the compiled path: the figure the
+playground's default follows), and the sampling-step rows the chain alone on the same logits.
+On the eager path "off" computes nothing and "on" runs the sorted chain instead of the
+candidate prefilter. Both settings run in alternating rounds. On a CPU, torch runs on one
+thread and the figures are CPU seconds of that thread (time.thread_time), which other processes
+on a shared machine barely move (a compiled generation, which runs on the engine's own thread,
+is timed by the wall clock); on a GPU they are wall-clock. Figures are medians over rounds.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from typing import Any
 import torch
 from decode_measures import SMALL, STARCODER2_15B, build_model, make_engine, synchronize
 
+from playground.engine.compiling import compile_step
 from playground.engine.sampling.chain import host_shortcuts, next_tokens, next_tokens_with_info
 from playground.engine.sampling.rows import PenaltyState, RowParams
+from playground.engine.static import decode_forward
+from playground.engine.static_decoder import DecodeStep
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
 
@@ -40,9 +45,45 @@ def clock(device: torch.device) -> float:
 def decode_rate(engine: Any, tokens: int, logprobs: int | None, rows: int) -> float:
     """Tokens per second of one generation (the prefill included: a short prompt)."""
     request = GenerationRequest(PROMPT, CARD.replace(max_new_tokens=tokens, num_responses=rows), logprobs=logprobs)
-    started = clock(engine.device)
+    # A compiled generation runs on the engine's device thread: wall-clock, not this thread's CPU time.
+    measure = time.perf_counter if engine.decode_path == "compiled" else lambda: clock(engine.device)
+    started = measure()
     result = engine.generate(request)
-    return len(result.responses[0].token_ids) / (clock(engine.device) - started)
+    return len(result.responses[0].token_ids) / (measure() - started)
+
+
+class StepWithoutInfo(DecodeStep):
+    """The decode step without per-token probabilities (as it was before them): the baseline the
+    always-on cost of the static and compiled steps is measured against."""
+
+    def forward(self) -> torch.Tensor:
+        logits = decode_forward(self.model, self.cache, self.tokens, self.position)
+        tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step)
+        self.tokens.copy_(tokens)
+        self.position.add_(1)
+        self.step.add_(1)
+        return tokens
+
+
+def step_runner(model: Any, rows: int, device: torch.device, with_info: bool, compiled: bool) -> Any:
+    module = (DecodeStep if with_info else StepWithoutInfo)(model, rows, device)
+    module.params.assign([CARD] * rows)
+    run = compile_step(module, device, {}) if compiled else module
+    with torch.inference_mode():
+        for _ in range(3):  # compiles, then records the CUDA graph
+            run()
+    return run
+
+
+def step_ms(run: Any, device: torch.device, repeats: int) -> float:
+    """Milliseconds per call of ``run`` (a step made by ``step_runner``, or the chain alone)."""
+    with torch.inference_mode():
+        synchronize(device)
+        started = clock(device)
+        for _ in range(repeats):
+            run()
+        synchronize(device)
+    return (clock(device) - started) / repeats * 1000
 
 
 def chain_ms(rows: int, vocab: int, device: torch.device, with_info: bool, repeats: int) -> float:
@@ -61,12 +102,7 @@ def chain_ms(rows: int, vocab: int, device: torch.device, with_info: bool, repea
             next_tokens(logits, state, params, seeds, step, **shortcuts)
 
     run()
-    synchronize(device)
-    started = clock(device)
-    for _ in range(repeats):
-        run()
-    synchronize(device)
-    return (clock(device) - started) / repeats * 1000
+    return step_ms(run, device, repeats)
 
 
 def main(argv: list[str] | None = None) -> list[tuple[str, str]]:
@@ -97,6 +133,15 @@ def measure(args: argparse.Namespace, device: torch.device) -> list[tuple[str, s
         off, on = (statistics.median(column) for column in zip(*rounds))
         results.append((f"sampling step alone, batch {rows}: off / on (20 alternatives)",
                         f"{off:.2f} / {on:.2f} ms (+{on - off:.2f} ms)"))
+    for path in ("static", "compiled"):
+        if path not in args.paths:
+            continue
+        for rows in args.rows:
+            runs = [step_runner(model, rows, device, flag, path == "compiled") for flag in (False, True)]
+            rounds = [[step_ms(run, device, 20) for run in runs] for _ in range(args.rounds)]
+            off, on = (statistics.median(column) for column in zip(*rounds))
+            results.append((f"{path} decode step, batch {rows}: without / with the probabilities",
+                            f"{off:.2f} / {on:.2f} ms ({100 * (on - off) / off:+.1f} %)"))
     for path in args.paths:
         engine = make_engine(model, path)
         for rows in args.rows:
@@ -107,7 +152,7 @@ def measure(args: argparse.Namespace, device: torch.device) -> list[tuple[str, s
                 rates["on"].append(decode_rate(engine, args.tokens, 20, rows))
             off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
             results.append((f"{path}, batch {rows}: decode rate off / on",
-                            f"{off:.1f} / {on:.1f} tok/s ({100 * (off - on) / off:+.1f} % slower on)"))
+                            f"{off:.1f} / {on:.1f} tok/s ({100 * (off / on - 1):+.1f} % time per token with them)"))
     print("| measure | value |\n|---|---|")
     for what, value in results:
         print(f"| {what} | {value} |")

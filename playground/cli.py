@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from playground import __version__, cli_io
 from playground.engine.options import (
@@ -27,14 +27,13 @@ from playground.engine.options import (
 )
 from playground.engine.types import MOST_ALTERNATIVES, GenerationRequest, StreamEvent
 from playground.errors import UserError
+from playground.format_input import add_format_args, format_from_args
 from playground.params import PARAMETERS, STOP_HELP, SamplingParams, unescape
-from playground.runtime.describe import error_message, is_user_facing, loading_line, status_line
-from playground.runtime.opening import DEMO_NOTICE, open_engine, option_notes
+from playground.runtime.describe import error_message, format_note, is_user_facing, loading_line, status_line
+from playground.runtime.engines import PlaygroundEngine
+from playground.runtime.opening import DEMO_NOTICE, compiles_first, open_engine, option_notes
 from playground.runtime.prompt_check import check_prompt_fits
 from playground.runtime.running import Generation, run_interruptible
-
-if TYPE_CHECKING:
-    from playground.engine.engine import Engine
 
 PROG = "starcoder-play"
 EXIT_CANCELLED = cli_io.EXIT_CANCELLED
@@ -96,6 +95,11 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
                             "eager, static (ring-buffer cache, not compiled) or compiled")
     group.add_argument("--demo", action="store_true", default=sub or False,
                        help="a tiny random-weight StarCoder2 built locally: try everything, output is noise")
+    group.add_argument("--server", default=sub, metavar="URL",
+                       help="generate on an OpenAI-compatible server (vLLM) instead of loading the model here; "
+                            "its API key from the environment variable STARCODER_PLAY_API_KEY")
+    group.add_argument("--server-model", default=sub, metavar="NAME",
+                       help="the server's model to use when it serves several (default: its only one)")
 
 
 def _add_param_args(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +112,7 @@ def _add_param_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--stop", action="append", default=sub, metavar="TEXT",
                        help=STOP_HELP + " Repeatable; \\n, \\t, \\r and \\\\ are read as newline, tab, "
                             "return and backslash.")
+    add_format_args(group, sub)
     group.add_argument("--preset", default=sub, metavar="NAME|PATH", help="start from a preset; flags override it")
 
 
@@ -121,12 +126,14 @@ def resolve_params(args: argparse.Namespace) -> SamplingParams:
     flags = {name: getattr(args, name) for name in [*PARAMETERS, "stop"] if getattr(args, name, None) is not None}
     if "stop" in flags:  # the one escape rule: stops take \n, \t, \r, \\ everywhere (a prompt never does)
         flags["stop"] = [unescape(cli_io.checked_text(stop, "--stop")) for stop in flags["stop"]]
-    return params.replace(**flags)
+    response_format = format_from_args(args)
+    return params.replace(**flags, **({"response_format": response_format} if response_format else {}))
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
-    return LoadOptions(model=args.model, revision=args.revision, device=args.device,
-                       dtype=args.dtype, quantize=args.quantize, demo=args.demo, decode=args.decode)
+    return LoadOptions(model=args.model, revision=args.revision, device=args.device, dtype=args.dtype,
+                       quantize=args.quantize, demo=args.demo, decode=args.decode, server=args.server,
+                       server_model=args.server_model)
 
 
 #: Control characters in a message (a model name, a path) written as escapes, never sent to the terminal.
@@ -140,7 +147,7 @@ def say(line: str) -> None:
         print(f"{PROG}: {line.translate(_SHOWN_CONTROLS)}", file=sys.stderr, flush=True)
 
 
-def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
+def load_engine(options: LoadOptions, quiet: bool = False) -> PlaygroundEngine:
     """Open the engine, with a one-line progress display on a terminal's stderr."""
     show_progress = not quiet and sys.stderr.isatty()
 
@@ -158,7 +165,7 @@ def load_engine(options: LoadOptions, quiet: bool = False) -> Engine:
         say(DEMO_NOTICE)
     for warning in engine.loaded.warnings:
         say(f"warning: {warning}")
-    if engine.will_compile(1) and not quiet:
+    if compiles_first(engine) and not quiet:
         say("compiling the decode step first (a minute or two; the playground and the REPL do this once "
             "per session)")
     return engine
@@ -187,7 +194,8 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     request = read_request(args, params)
     cli_io.require_stdout()
     options = load_options(args)
-    check_prompt_fits(options, request.prompt, request.suffix)  # before minutes of loading weights
+    if options.server is None:
+        check_prompt_fits(options, request.prompt, request.suffix)  # before minutes of loading weights
     engine = load_engine(options, quiet=args.json)
     stream = not args.json and request.params.num_responses == 1 and request.columns is None
 
@@ -202,8 +210,8 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     elif stream:
         cli_io.write("\n")
     else:
-        cli_io.write("".join(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}) "
-                             f"---\n{response.text}\n" for response in result.responses))
+        cli_io.write("".join(f"--- response {response.index + 1} (seed {response.seed}, {response.finish_reason}"
+                             f"{format_note(response)}) ---\n{response.text}\n" for response in result.responses))
     if not args.json:
         say(status_line(result))
     cancelled = all(r.finish_reason == "cancelled" for r in result.responses)

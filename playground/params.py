@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playground.errors import UserError
+from playground.response_format import TEXT, FormatError, ResponseFormat, check_response_format
 
 SEED_LIMIT = 2**63
 
@@ -146,6 +147,8 @@ class SamplingParams:
     num_responses: int = 1
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
+    #: Per row, not live: see response_format.py.
+    response_format: ResponseFormat = TEXT
 
     @classmethod
     def make(cls, values: Mapping[str, Any] | None = None, **changes: Any) -> SamplingParams:
@@ -156,6 +159,11 @@ class SamplingParams:
         for name, value in changes.items():
             if name == "stop":
                 checked["stop"] = check_stop(value)
+            elif name == "response_format":
+                try:
+                    checked[name] = check_response_format(value)
+                except FormatError as error:
+                    raise ParamError(str(error)) from None
             elif name in PARAMETERS:
                 checked[name] = PARAMETERS[name].check(value)
             else:
@@ -165,6 +173,7 @@ class SamplingParams:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["stop"] = list(self.stop)
+        data["response_format"] = self.response_format.to_json()
         return data
 
     def changes_from_defaults(self) -> dict[str, Any]:
@@ -183,7 +192,7 @@ def check_stop(value: Any) -> tuple[str, ...]:
 
 
 def all_names() -> list[str]:
-    return [*PARAMETERS, "stop"]
+    return [*PARAMETERS, "stop", "response_format"]
 
 
 def unescape(text: str) -> str:

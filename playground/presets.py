@@ -92,6 +92,8 @@ def preset_document(params: SamplingParams, description: str = "") -> dict[str, 
     for name, value in params.to_dict().items():
         if name == "seed":
             continue
+        if isinstance(value, dict):  # response_format: TOML has no null
+            value = {key: item for key, item in value.items() if item is not None}
         values[name] = "none" if value is None else value
     return values
 

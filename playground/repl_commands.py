@@ -19,6 +19,9 @@ from rich.text import Text
 from playground.errors import UserError
 from playground.params import PARAMETERS, SamplingParams, all_names, unescape
 from playground.presets import available_presets, find_preset
+from playground.repl_format import USAGE as FORMAT_USAGE
+from playground.repl_format import WORDS as FORMAT_WORDS
+from playground.repl_format import format_command
 from playground.repl_probs import branch_command, probs_command, tokens_command
 from playground.runtime.describe import assignments, format_value, preset_summary
 from playground.runtime.parameters import apply_preset
@@ -59,8 +62,8 @@ def _set(repl: Repl, args: list[str]) -> None:
     if len(args) != 2:
         raise UserError("usage: /set NAME VALUE (see /show for the names)")
     name, value = args
-    if name == "stop":
-        raise UserError("use /stop add TEXT or /stop clear")
+    if name in ("stop", "response_format"):
+        raise UserError("use /stop add TEXT or /stop clear" if name == "stop" else f"use {FORMAT_USAGE}")
     repl.params = repl.params.replace(**{name: value})
     repl.say(f"{name} = {shown_value(name, getattr(repl.params, name))}")
 
@@ -75,6 +78,8 @@ def _show(repl: Repl, args: list[str]) -> None:
                       style=style)
     table.add_row(*_cells("stop", shown_value("stop", repl.params.stop), "[]", "list of strings"),
                   style="bold" if repl.params.stop else "")
+    table.add_row(*_cells("response_format", repl.params.response_format.label(40), "text", FORMAT_USAGE),
+                  style="bold" if repl.params.response_format.constrained else "")
     repl.console.print(table)
 
 
@@ -198,7 +203,7 @@ def _saved_names(repl: Repl) -> list[str]:
 
 COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("/set", "/set NAME VALUE", "set a parameter (same names and ranges as the CLI)", _set,
-            lambda repl: [n for n in all_names() if n != "stop"]),
+            lambda repl: [n for n in all_names() if n not in ("stop", "response_format")]),
     Command("/show", "/show", "the parameters, changed ones in bold", _show),
     Command("/reset", "/reset", "back to the model card's defaults", _reset),
     Command("/preset", "/preset NAME", "apply a preset", _preset, lambda repl: sorted(available_presets()[0])),
@@ -207,6 +212,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("/stop", "/stop add TEXT | clear", "add a stop sequence (\\n = newline) or clear them", _stop,
             lambda repl: ["add", "clear"]),
     Command("/n", "/n 1|2", "one response, or two side by side", _responses, lambda repl: ["1", "2"]),
+    Command("/format", FORMAT_USAGE, "how to format the responses (JSON, a JSON Schema, a regex, a grammar)",
+            format_command, lambda repl: FORMAT_WORDS),
     Command("/fim", "/fim", f"the next prompt holds a {FILL_MARKER} marker for the hole", _fim),
     Command("/lang", "/lang NAME", "syntax highlighting language", _lang, lambda repl: LANGUAGES),
     Command("/save", "/save [NAME]", "save this session (a NAME another session has is refused)", _save),

@@ -62,3 +62,16 @@ def real_tokenizer():
     from playground.engine.checkpoint import ModelDir, load_tokenizer
 
     return load_tokenizer(ModelDir(SHARED_TOKENIZER, "starcoder2 tokenizer"))
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real vLLM serving a tiny model (tests/vllm_server.py); skips without a vLLM environment."""
+    from tests.vllm_server import VLLM_PYTHON_VARIABLE, build_server_model, start_server, vllm_python
+
+    python = vllm_python()
+    if python is None:
+        pytest.skip(f"no vLLM environment: set {VLLM_PYTHON_VARIABLE} to its python (see README)")
+    server = start_server(python, build_server_model(tmp_path_factory.mktemp("vllm") / "model"))
+    yield server
+    server.kill()

@@ -17,7 +17,7 @@ UI_LIBRARIES = {"textual", "rich", "prompt_toolkit", "pygments"}
 #: The engine, the application layer and the data modules: none may reach a UI library.
 HEADLESS = ("playground.engine", "playground.runtime", "playground.sessions", "playground.params",
             "playground.presets", "playground.config", "playground.locations", "playground.atomic",
-            "playground.errors", "playground.names", "playground.user_files")
+            "playground.errors", "playground.names", "playground.user_files", "playground.server")
 MAX_LINES = 300
 
 
@@ -124,6 +124,16 @@ def test_the_engine_the_application_layer_and_the_data_modules_reach_no_ui_libra
         for reached in reachable(module):
             ui = {name for name in imported_names(reached) if name.split(".")[0] in UI_LIBRARIES}
             assert not ui, f"{module} reaches {reached}, which imports {sorted(ui)}"
+
+
+def test_the_server_client_reaches_no_torch():
+    """--server starts at once: nothing the server client imports, even inside a function, loads torch."""
+    server = [m for m in MODULES if m.startswith("playground.server")]
+    assert "playground.server.engine" in server
+    for module in server:
+        for reached in reachable(module):
+            heavy = {n for n in imported_names(reached) if n.split(".")[0] in ("torch", "transformers")}
+            assert not heavy, f"{module} reaches {reached}, which imports {sorted(heavy)}"
 
 
 def test_no_module_is_over_300_lines():

@@ -13,6 +13,7 @@ def test_the_probabilities_benchmark_runs_on_both_paths(capsys):
     results = dict(probabilities.main(["--paths", "eager", "static", "--rows", "1", "--rounds", "1",
                                        "--tokens", "4"]))
     assert results["device"] == "CPU"
-    assert results["eager, batch 1: decode rate off / on"].endswith("% slower on)")
-    assert results["static, batch 1: decode rate off / on"].endswith("% slower on)")
+    assert results["eager, batch 1: decode rate off / on"].endswith("% time per token with them)")
+    assert results["static, batch 1: decode rate off / on"].endswith("% time per token with them)")
+    assert results["static decode step, batch 1: without / with the probabilities"].endswith(" %)")
     assert "| sampling step alone, batch 1" in capsys.readouterr().out

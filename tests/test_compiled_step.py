@@ -181,3 +181,24 @@ def test_a_second_start_reads_the_compile_cache(compiled, loaded, monkeypatch):
     engine.warm_up((1,))
     assert counters["inductor"]["fxgraph_cache_hit"] > hits
     assert engine.generate(GenerationRequest(LONG, SamplingParams.make(temperature=0, max_new_tokens=5))).responses
+
+
+def test_a_response_format_is_a_buffer_write_no_recompile_and_the_eager_tokens(compiled, loaded):
+    import torch._dynamo
+
+    from tests.format_cases import REGEX_FORMAT, SCHEMA_FORMAT
+
+    engine, eager = compiled.engine, Engine(loaded, decode="eager")
+    runs = [SamplingParams.make(temperature=0, max_new_tokens=12, response_format=REGEX_FORMAT),
+            SamplingParams.make(temperature=0, max_new_tokens=12),
+            SamplingParams.make(temperature=0.9, seed=3, max_new_tokens=60, response_format=SCHEMA_FORMAT)]
+    torch._dynamo.config.error_on_recompile = True
+    try:  # format on, off, another: the mask is a buffer the step always reads
+        results = [engine.generate(GenerationRequest("import os\n", params)) for params in runs]
+    finally:
+        torch._dynamo.config.error_on_recompile = False
+    for params, result in zip(runs, results):
+        expected = eager.generate(GenerationRequest("import os\n", params)).responses[0]
+        assert result.responses[0].token_ids == expected.token_ids
+        assert result.responses[0].format_complete == expected.format_complete
+    assert results[0].responses[0].format_complete and results[2].responses[0].format_complete

@@ -33,9 +33,11 @@ def lines(*commands: str) -> str:
     return "".join(command + "\r" for command in commands)
 
 
-def test_probabilities_are_off_by_default_and_tokens_says_how_to_get_them(engine):
-    repl, out = drive(engine, "def f(x):" + SEND + lines("/tokens"))
-    assert repl.keeper.last_run.responses[0].probabilities is None
+def test_probabilities_are_on_by_default_and_off_tokens_says_how_to_get_them(engine):
+    repl, out = drive(engine, "def f(x):" + SEND + lines("/probs off") + "def g(x):" + SEND + lines("/tokens"))
+    first, second = repl.keeper.session.runs
+    assert first.responses[0].probabilities is not None
+    assert second.responses[0].probabilities is None
     assert "error: the last run has no probabilities: /probs on, then generate" in out
 
 

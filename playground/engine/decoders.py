@@ -46,6 +46,10 @@ class Decoder(Protocol):
 
     def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None: ...
 
+    def set_mask(self, bits: torch.Tensor | None) -> None:
+        """The token bitmask of the next step's response formats (host; None: no format)."""
+        ...
+
     def prefill(self, prompt: torch.Tensor) -> None: ...
 
     def launch(self) -> None: ...
@@ -66,20 +70,22 @@ class Decoder(Protocol):
 StepTokens = tuple[list[int], list[list[float]] | None]
 
 
-def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int], bool]) -> Iterator[StepTokens]:
+def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int], bool],
+          look_ahead: bool = True) -> Iterator[StepTokens]:
     """Each step's tokens and their packed information (None unless asked for), token 0 first.
     ``before_launch(k)`` runs before token k is launched
     (live changes apply there, from token k on) and says whether to launch it at all.
 
     An overlapping decoder queues the copy of token k, launches token k+1 and only then waits
     for the copy, so the device computes k+1 while the host handles k; a live change made
-    while token k is handled then applies from token k+2.
+    while token k is handled then applies from token k+2. ``look_ahead`` False turns that off
+    (a response format's mask for token k+1 needs token k on the host).
     """
     decoder.prefill(prompt)
     launched = 1  # tokens whose computation has started: token 0 came with the prefill
     while True:
         decoder.request_tokens()
-        ahead = decoder.overlaps and before_launch(launched)
+        ahead = look_ahead and decoder.overlaps and before_launch(launched)
         if ahead:
             decoder.launch()
             launched += 1

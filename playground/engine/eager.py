@@ -13,6 +13,7 @@ import torch
 
 from playground.engine.decode_setup import DecodeSetup
 from playground.engine.sampling.chain import host_shortcuts, next_tokens, next_tokens_with_info
+from playground.engine.sampling.mask import load_mask
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.sampling.token_info import prefix_info
 from playground.params import SamplingParams
@@ -74,6 +75,7 @@ class EagerDecoder:
         self.step = torch.zeros((), dtype=torch.long, device=device)
         self.rows = len(rows)
         self.blocked_s = 0.0
+        self.mask: torch.Tensor | None = None  # a response format's token bitmask, when a row has one
 
     @property
     def overlaps(self) -> bool:
@@ -82,6 +84,9 @@ class EagerDecoder:
     def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
         self.params.set(name, value, row)
         self.shortcuts = host_shortcuts(rows)
+
+    def set_mask(self, bits: torch.Tensor | None) -> None:
+        self.mask = None if bits is None else load_mask(self.mask, bits, self.device)
 
     def prefill(self, prompt: torch.Tensor) -> None:
         """``prompt`` [1, T]: the prompt's ids followed by ``setup.prefix``."""
@@ -107,11 +112,11 @@ class EagerDecoder:
     def _sample(self, logits: torch.Tensor, forced: int | None = None) -> None:
         if self.setup.info_top is None:
             self.tokens = next_tokens(logits, self.penalties, self.params, self.seeds, self.step,
-                                      **self.shortcuts, forced=forced)
+                                      **self.shortcuts, forced=forced, mask=self.mask)
         else:  # the sorted chain: it gives the drawn token's probability (the prefilter would not)
             self.tokens, self.packed = next_tokens_with_info(
                 logits, self.penalties, self.params, self.seeds, self.step, self.setup.info_top,
-                self.shortcuts["all_greedy"], self.shortcuts["neutral_penalties"], forced)
+                self.shortcuts["all_greedy"], self.shortcuts["neutral_penalties"], forced, self.mask)
         self.step.add_(1)
 
     def request_tokens(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,10 +15,12 @@ from playground.engine.decoders import Decoder, Decoders, choose_path, steps
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
 from playground.engine.device_thread import shared_device_thread
 from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
+from playground.engine.formats import FormatCompiler
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
 from playground.engine.probabilities import InfoReader, check_setup
 from playground.engine.response_row import ResponseRow
+from playground.engine.seeds import draw_seed, row_seeds
 from playground.engine.types import (
     EventSink,
     GenerationRequest,
@@ -29,7 +30,7 @@ from playground.engine.types import (
     StreamEvent,
 )
 from playground.errors import UserError
-from playground.params import SEED_LIMIT, SamplingParams
+from playground.params import SamplingParams
 
 T = TypeVar("T")
 
@@ -39,18 +40,6 @@ class PreparedPrompt:
     ids: list[int]
     end_ids: frozenset[int]
     warnings: list[str]
-
-
-def draw_seed() -> int:
-    return secrets.randbelow(SEED_LIMIT)
-
-
-def row_seeds(base_seed: int, request: GenerationRequest) -> list[int]:
-    """Linked rows draw different samples (seed, seed+1); unlinked columns share the seed, so
-    an A/B of one knob sees the same randomness, unless a column pins a seed of its own."""
-    if request.columns is None:
-        return [(base_seed + row) % SEED_LIMIT for row in range(request.params.num_responses)]
-    return [column.seed if column.seed is not None else base_seed for column in request.columns]
 
 
 class Engine:
@@ -68,6 +57,7 @@ class Engine:
         vocab = self.tokenizer.get_vocab()
         self._special_tokens = [t for t in STARCODER2_SPECIAL_TOKENS if t in vocab]
         self._fim_end_ids = frozenset(vocab[t] for t in FIM_END_TOKENS if t in vocab) | {loaded.eos_token_id}
+        self._formats = FormatCompiler(self.tokenizer, self.model.config.vocab_size)
 
     @property
     def name(self) -> str:
@@ -144,17 +134,24 @@ class Engine:
             compiling = self.will_compile(len(rows))
             preparing_s = self._decoders.prepare(len(rows))  # compile before the clock that matters
             decoder = self._decoders.decoder([row.params for row in rows], seeds, setup)
+            formats = self._formats.matchers([row.params.response_format for row in rows], prepared.end_ids,
+                                             setup.prefix, pinned=self.device.type == "cuda")
+            decoder.set_mask(formats.fill() if formats else None)  # the first drawn token's, in the prefill
             live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=given)
 
             def before_launch(token_index: int) -> bool:
                 live_changes.extend(self._apply_changes(handle, request.scheduled, rows, decoder,
                                                         given + token_index))
                 # No surplus step: launch only while a row may still need this token.
-                return not handle.cancelled and any(row.finish_reason is None and given + token_index < row.limit
-                                                    for row in rows)
+                go = not handle.cancelled and any(row.finish_reason is None and given + token_index < row.limit
+                                                  for row in rows)
+                if go and formats:
+                    decoder.set_mask(formats.fill())
+                return go
 
             prompt = torch.tensor([prepared.ids + list(setup.prefix)], dtype=torch.long, device=self.device)
-            for token_list, packed in steps(decoder, prompt, before_launch):  # one device-to-host copy per step
+            # One device-to-host copy per step; a format's mask for token k+1 needs token k: no look-ahead.
+            for token_list, packed in steps(decoder, prompt, before_launch, look_ahead=formats is None):
                 last_token_at = time.perf_counter()
                 if first_token_at is None and given:
                     given_events = prefix_events(rows, setup.prefix, decoder.prefix_info, reader)
@@ -162,6 +159,8 @@ class Engine:
                         on_event(given_events)
                 first_token_at = first_token_at or last_token_at
                 token_steps += 1
+                if formats:
+                    formats.accept(token_list, [row.finish_reason is None for row in rows])
                 infos = [None] * len(rows) if packed is None else [reader.read(row) for row in packed]
                 events = [event for row, t, info in zip(rows, token_list, infos) if row.finish_reason is None
                           for event in row.accept(t, info)]
@@ -175,7 +174,10 @@ class Engine:
         finished = time.perf_counter()
         timing = GenerationClock(started, preparing_s, preparing_s if compiling else 0.0, first_token_at, last_token_at,
                         finished, token_steps)
-        return self._result(request, prepared, rows, seeds, base_seed, live_changes, timing)
+        result = self._result(request, prepared, rows, seeds, base_seed, live_changes, timing)
+        for response in result.responses:
+            response.format_complete = formats.complete(response.index, response.finish_reason) if formats else None
+        return result
 
     def _new_row(self, index: int, params: SamplingParams, prepared: PreparedPrompt) -> ResponseRow:
         room = self.context_window - len(prepared.ids)

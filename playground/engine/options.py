@@ -26,6 +26,10 @@ class LoadOptions:
     quantize: Quantize = "none"
     demo: bool = False
     decode: str = "auto"
+    #: An OpenAI-compatible server (vLLM) to generate on instead of loading the model here.
+    server: str | None = None
+    #: Which of the server's models, when it serves several.
+    server_model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from torch import nn
 from playground.engine.compiling import compile_step
 from playground.engine.decode_setup import DecodeSetup
 from playground.engine.sampling.chain import next_tokens_with_info
+from playground.engine.sampling.mask import all_allowed
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.sampling.token_info import MOST_ALTERNATIVES, packed_width, prefix_info
 from playground.engine.static import RingKVCache, cache_window, decode_forward, prefill_forward, share_prefill
@@ -41,6 +42,7 @@ class DecodeStep(nn.Module):
     step: torch.Tensor
     seeds: torch.Tensor
     packed: torch.Tensor
+    token_mask: torch.Tensor
 
     def __init__(self, model: Any, rows: int, device: torch.device) -> None:
         super().__init__()
@@ -58,6 +60,7 @@ class DecodeStep(nn.Module):
                    "packed": torch.zeros(rows, packed_width(MOST_ALTERNATIVES), device=device),
                    "position": torch.zeros((), dtype=torch.long, device=device),
                    "step": torch.zeros((), dtype=torch.long, device=device),
+                   "token_mask": all_allowed(rows, vocab_size, device),  # every bit set: no format
                    **{f"param_{name}": tensor for name, tensor in vars(self.params).items()}}
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
@@ -65,7 +68,7 @@ class DecodeStep(nn.Module):
     def forward(self) -> torch.Tensor:
         logits = decode_forward(self.model, self.cache, self.tokens, self.position)
         tokens, packed = next_tokens_with_info(logits, self.penalties, self.params, self.seeds, self.step,
-                                               MOST_ALTERNATIVES)
+                                               MOST_ALTERNATIVES, mask=self.token_mask)
         self.tokens.copy_(tokens)
         self.packed.copy_(packed)
         self.position.add_(1)
@@ -130,6 +133,13 @@ class StaticDecoder:
     def set_param(self, name: str, value: Any, row: int | None, rows: list[SamplingParams]) -> None:
         self.params.set(name, value, row)  # in place: the compiled step sees it on its next run
 
+    def set_mask(self, bits: torch.Tensor | None) -> None:
+        """A response format's bitmask into the step's mask buffer (all bits set: none)."""
+        if bits is None:
+            self.step_module.token_mask.fill_(-1)
+        else:
+            self.step_module.token_mask.copy_(bits, non_blocking=bits.is_pinned())
+
     def prefill(self, prompt: torch.Tensor) -> None:
         """``prompt`` [1, T]: the prompt's ids followed by ``setup.prefix``."""
         module, given = self.step_module, len(self.setup.prefix)
@@ -144,7 +154,7 @@ class StaticDecoder:
         module.step.fill_(given)
         tokens, packed = next_tokens_with_info(logits[-1:].expand(self.rows, -1), module.penalties, self.params,
                                                module.seeds, module.step, MOST_ALTERNATIVES,
-                                               forced=self.setup.forced)
+                                               forced=self.setup.forced, mask=module.token_mask)
         module.tokens.copy_(tokens)
         module.packed.copy_(packed)
         module.position.fill_(prompt.shape[1])

@@ -126,12 +126,16 @@ class ResponseResult:
     params: SamplingParams
     #: One entry per token in ``token_ids`` when the request asked for probabilities.
     logprobs: list[TokenInfo] | None = None
+    #: With a response format: whether the response is a whole instance of it (None: text).
+    format_complete: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"index": self.index, "text": self.text, "token_ids": self.token_ids,
                                 "finish_reason": self.finish_reason, "seed": self.seed}
         if self.logprobs is not None:
             data["logprobs"] = [info.to_json(token) for token, info in zip(self.token_ids, self.logprobs)]
+        if self.format_complete is not None:
+            data["format_complete"] = self.format_complete
         return data
 
 

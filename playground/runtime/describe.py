@@ -9,21 +9,30 @@ import errno
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from playground.engine.types import GenerationResult, TokenInfo
+from playground.engine.types import GenerationResult, ResponseResult, TokenInfo
 from playground.errors import UserError
 from playground.params import ParamSpec, SamplingParams
 from playground.presets import Preset
+from playground.response_format import ResponseFormat
 from playground.sessions.probabilities import REPLAY_TOLERANCE, first_difference
 
 
 def status_line(result: GenerationResult) -> str:
     """A finished run: time to first token, decode rate, tokens, finish reasons, seed."""
     timings = result.timings
-    reasons = " / ".join(r.finish_reason for r in result.responses)
+    reasons = " / ".join(r.finish_reason + format_note(r) for r in result.responses)
     tokens = " / ".join(str(len(r.token_ids)) for r in result.responses)
     changes = f" · {len(result.live_changes)} live change(s)" if result.live_changes else ""
     return (f"ttft {timings.ttft_s * 1000:.0f} ms · {timings.decode_tokens_per_s:.1f} tok/s · "
             f"{tokens} tokens · {reasons} · seed {result.seed}{changes}")
+
+
+def format_note(response: ResponseResult) -> str:
+    """Whether a constrained response ended as a whole instance of its format (a cut one is
+    not: ``length`` or a stop sequence mid-value); nothing for a text response."""
+    if response.format_complete is None:
+        return ""
+    return ", format complete" if response.format_complete else ", format incomplete"
 
 
 def streaming_line(generated: int, first_token_s: float | None, rate: float) -> str:
@@ -103,7 +112,13 @@ def loading_line(stage: str, done: int | None, total: int | None) -> str:
 
 def assignments(values: Mapping[str, Any], separator: str = ", ") -> str:
     """``name=value`` pairs, values as Python literals (``temperature=0.2, stop=['\\n']``)."""
-    return separator.join(f"{name}={value!r}" for name, value in values.items())
+    return separator.join(f"{name}={_assigned(name, value)}" for name, value in values.items())
+
+
+def _assigned(name: str, value: Any) -> str:
+    if name == "response_format" and isinstance(value, dict):  # a schema is too long for a line
+        return ResponseFormat(**value).label()
+    return repr(value)
 
 
 def preset_summary(preset: Preset) -> str:

@@ -20,7 +20,16 @@ DEMO_NOTICE = "demo model: random weights, the output is noise"
 COMPILING_STAGE = "compiling the decode step (once per session)"
 
 
-def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bool = True) -> Engine:
+def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bool = True) -> PlaygroundEngine:
+    """The engine ``options`` ask for: a server's (``--server``, no torch), or the model loaded here."""
+    if options.server is not None:
+        from playground.server.engine import open_server
+
+        return open_server(options, progress)
+    return load_local_engine(options, progress, warm_up=warm_up)
+
+
+def load_local_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bool = True) -> Engine:
     """Load the model and build its engine. With ``warm_up`` (the playground, the REPL) the
     compiled decode step is compiled now, reported as one more stage, so the first generation
     does not wait for it; a one-shot ``generate`` leaves that to its one generation."""
@@ -40,6 +49,12 @@ def open_engine(options: LoadOptions, progress: ProgressCallback, *, warm_up: bo
     return engine
 
 
+def compiles_first(engine: PlaygroundEngine) -> bool:
+    """Whether the engine's first generation starts by compiling its decode step (never on a server)."""
+    will_compile = getattr(engine, "will_compile", None)
+    return bool(will_compile is not None and will_compile(1))
+
+
 def describe_engine(engine: PlaygroundEngine) -> str:
     """The model line: name, device, precision, GPU memory in use, load time."""
     loaded = engine.loaded
@@ -48,12 +63,19 @@ def describe_engine(engine: PlaygroundEngine) -> str:
         import torch  # already imported by the engine: a CUDA device means a real model
 
         text += f" · {torch.cuda.memory_allocated() / 1e9:.1f} GB GPU memory"
-    return text + f" · loaded in {loaded.load_s:.1f} s"
+    verb = "connected" if getattr(loaded, "url", None) else "loaded"  # a server's model is not loaded here
+    return text + f" · {verb} in {loaded.load_s:.1f} s"
 
 
 def option_notes(options: LoadOptions) -> list[str]:
     """Options that will not do what they say, one line each, said before loading."""
     notes = []
+    if options.server is not None:
+        ignored = [flag for flag, on in (("--demo", options.demo), ("--model", options.model != DEFAULT_MODEL),
+                                         ("--quantize", options.quantize != "none")) if on]
+        if ignored:
+            notes.append(f"--server generates on the server: {', '.join(ignored)} ignored")
+        return notes
     if options.demo and options.model != DEFAULT_MODEL:
         notes.append(f"--demo uses the built-in demo model: --model {options.model} is ignored")
     return notes

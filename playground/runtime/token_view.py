@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 from playground.engine.types import GenerationRequest, TokenInfo
 from playground.errors import UserError
+from playground.params import SamplingParams
 from playground.sessions.records import RunRecord
 
 #: The one place the playground's default lives (the REPL's ``/probs``; the TUI's heatmap).
 #: The rule: on by default only if computing them costs at most 5 % of decode time on a GPU.
-#: Measured so far on a CPU only (benchmarks/probabilities.py, README "Token probabilities"),
-#: so off until a GPU figure says otherwise.
-PROBABILITIES_BY_DEFAULT = False
+#: The compiled (GPU) step computes them whatever this says, so on costs only the host's
+#: share; measured on a CPU so far (benchmarks/probabilities.py, README "Token probabilities").
+PROBABILITIES_BY_DEFAULT = True
 #: Alternatives per token the playground asks for when probabilities are on.
 PLAYGROUND_ALTERNATIVES = 10
 #: Lower bounds of the probability bands, most likely first: a token whose probability is at
@@ -48,18 +49,29 @@ def resolve_alternative(info: TokenInfo, choice: str) -> int:
 
 def branch_request(run: RunRecord, response: int, at: int, token: int, alternatives: int | None) -> GenerationRequest:
     """A new run of ``run``'s prompt that starts with response ``response``'s first ``at``
-    tokens and then takes ``token``: one response, with that response's parameters (as they
-    ended: live changes included) and seed, probabilities on (``alternatives`` each) when given."""
+    tokens and then takes ``token``: one response, with the parameters that response had in
+    force at token ``at`` (live changes made up to there included) and its seed, probabilities
+    on (``alternatives`` each) when given."""
     if not 0 <= response < len(run.responses):
         raise UserError(f"no response {response + 1} in that run: it has {len(run.responses)}")
     source = run.responses[response]
     if not 0 <= at < len(source.token_ids):
         raise UserError(f"no token {at} in response {response + 1}: give 0..{len(source.token_ids) - 1}")
-    limit = source.params.max_new_tokens  # counts the given tokens: at least one to draw
-    params = source.params.replace(seed=source.seed, num_responses=1,
+    limit = params_at(run, response, at).max_new_tokens  # counts the given tokens: at least one to draw
+    params = params_at(run, response, at).replace(seed=source.seed, num_responses=1,
                                    max_new_tokens=None if limit is None else max(limit, at + 1))
     return GenerationRequest(run.prompt, params, suffix=run.suffix, logprobs=alternatives,
                              prefix_tokens=tuple(source.token_ids[:at]), forced_token=token)
+
+
+def params_at(run: RunRecord, response: int, at: int) -> SamplingParams:
+    """Response ``response``'s parameters when token ``at`` was drawn: its column's (or the
+    run's) with the live changes that had taken effect by then."""
+    params = run.columns[response] if run.columns is not None else run.params
+    for change in run.live_changes:
+        if change.row == response and change.at_token <= at:
+            params = params.replace(**{change.name: change.value})
+    return params
 
 
 def infos_of(run: RunRecord | None, response: int) -> Sequence[TokenInfo]:

@@ -13,14 +13,13 @@ Version 2 gave every run an id, its own model and package versions; version-1 se
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playground.params import SamplingParams
-from playground.sessions import checks
+from playground.sessions import checks, layout
 from playground.sessions.checks import Invalid
 from playground.sessions.records import ModelRecord, RunRecord, content_id, new_id, now_iso, package_versions
 from playground.user_files import SESSION_LIMIT, FileProblem, load_json
@@ -70,7 +69,7 @@ class Session:
     def dumps(self) -> str:
         document = {"format": FORMAT, "schema_version": SCHEMA_VERSION, **self.state_json(),
                     "runs": [run.to_json() for run in self.runs]}
-        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+        return layout.dumps(document) + "\n"
 
 
 def first_line(text: str) -> str:
@@ -81,7 +80,7 @@ def dump_run(session: Session, run: RunRecord) -> str:
     """A history run file: the run, and the session's state as it was when the run finished."""
     document = {"format": RUN_FORMAT, "schema_version": SCHEMA_VERSION, "session": session.state_json(),
                 "run": run.to_json()}
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    return layout.dumps(document) + "\n"
 
 
 def _check_header(data: Any, expected: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playground.params import PARAMETERS, SamplingParams
 from playground.runtime.describe import format_value
 
-COMPARED = [name for name in PARAMETERS if name not in ("num_responses", "seed")] + ["stop"]
+COMPARED = [name for name in PARAMETERS if name not in ("num_responses", "seed")] + ["stop", "response_format"]
 
 
 def differences(a: SamplingParams, b: SamplingParams) -> list[str]:
@@ -16,6 +16,8 @@ def _show(params: SamplingParams, name: str) -> str:
     value = getattr(params, name)
     if name == "stop":
         return f"stop {list(value)!r}"
+    if name == "response_format":
+        return f"format {value.label()}"
     return f"{name} {format_value(PARAMETERS[name], value)}"
 
 

@@ -3,7 +3,6 @@ session's runs (show one again, compare two)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from playground.engine.types import GenerationRequest
@@ -23,14 +22,11 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
 
 
-def branch_request(run: RunState, parent: RunRecord, choice: BranchChoice) -> GenerationRequest:
-    """The request a branch makes (``token_view.branch_request``: the parent's prompt, its tokens
-    before the branch point, the chosen one forced, the row's seed), with the parameters as they
-    were in force at the branch point rather than as the row ended."""
-    request = shared_branch_request(parent, choice.row, choice.token_index, choice.token_id, PLAYGROUND_ALTERNATIVES)
-    at_token = run.params_at(choice.row, choice.token_index)
-    params = at_token.replace(seed=request.params.seed, num_responses=1, max_new_tokens=request.params.max_new_tokens)
-    return dataclasses.replace(request, params=params)
+def branch_request(parent: RunRecord, choice: BranchChoice) -> GenerationRequest:
+    """The request a branch makes: ``token_view``'s (the parent's prompt, its tokens before the
+    branch point, the chosen one forced, the parameters in force there and the row's seed),
+    with the playground's probabilities."""
+    return shared_branch_request(parent, choice.row, choice.token_index, choice.token_id, PLAYGROUND_ALTERNATIVES)
 
 
 def token_at(run: RunState, row: int, offset: int) -> int:
@@ -133,7 +129,7 @@ class ExploreControl:
             self.app.notify("Wait for the run to finish (escape stops it), then branch.", severity="warning")
             return
         try:
-            request = branch_request(run, parent, choice)
+            request = branch_request(parent, choice)
         except UserError as error:
             self.app.notify(str(error), severity="error")
             return

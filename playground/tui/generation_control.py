@@ -123,8 +123,13 @@ class GenerationControl:
 
     def steer(self, name: str, value: Any, row: int | None) -> None:
         """A parameter changed in the panel: the running generation takes it from its next token."""
-        if self.run is not None and self.app.generating and self.run.generation.steer(name, value, row):
+        if self.run is None or not self.app.generating:
+            return
+        if self.run.generation.steer(name, value, row):
             self.run.steer(name, value, row)
+        elif name == "response_format":
+            self.app.notify("The format cannot change while a response streams: it applies from the next run.",
+                            severity="warning")
 
     def pin_seed(self) -> None:
         """Pin the seed the last finished run used (not while one runs: its seed is not the last)."""

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from playground.engine.options import LoadOptions
 from playground.params import SamplingParams
 from playground.runtime.engines import PlaygroundEngine, ProgressCallback
-from playground.runtime.opening import open_engine
+from playground.runtime.opening import load_local_engine
 from playground.tui.app import PlaygroundApp, create_app
 from tests.fakes import ScriptedEngine
 
@@ -51,7 +51,7 @@ class ForwardGate:
 
     def loader(self, options: LoadOptions, progress: ProgressCallback) -> PlaygroundEngine:
         """The real loader, with this gate on the model's forward pass."""
-        engine = open_engine(options, progress)
+        engine = load_local_engine(options, progress)
         engine.model.register_forward_hook(self._hook)
         return engine
 

@@ -98,7 +98,7 @@ def test_a_branch_asks_for_the_parents_prompt_prefix_and_parameters_at_that_toke
     run = finished_run(request)
     run.result.live_changes = [LiveChange(1, 1, "temperature", 0.3), LiveChange(1, 3, "top_p", 0.5)]
     parent = RunRecord.from_result(request, run.result, "2026-11-26T10:00:00+00:00", ModelRecord("m"))
-    branch = branch_request(run, parent, BranchChoice(1, 2, 201))
+    branch = branch_request(parent, BranchChoice(1, 2, 201))
     assert branch.prompt == "def f():\n" and branch.suffix == "\n" and branch.columns is None
     assert branch.prefix_tokens == (100, 101) and branch.forced_token == 201
     assert branch.params.temperature == 0.3 and branch.params.top_p == 0.9  # the change after it is not in force

@@ -11,7 +11,9 @@ presence/frequency penalties over the generated tokens only.
 A compiled step runs ``sorted_chain.sample_sorted`` (one sort of the vocabulary, tensor ops
 only: one graph for every parameter mix). The eager path runs ``prefilter.sample_candidates``,
 which draws the same tokens from the best 64, 2,048 or 8,192 candidates when they decide (else
-it runs the sorted chain), and touches only the penalized tokens.
+it runs the sorted chain), and touches only the penalized tokens. ``next_tokens_with_info``
+also reports each token's probabilities (``token_info``) from the logits the step received;
+it runs the sorted chain, whose sort gives the drawn-from distribution's log-probability.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 
 import torch
 
+from playground.engine.sampling.mask import apply_token_mask
 from playground.engine.sampling.prefilter import RowSettings, sample_candidates
 from playground.engine.sampling.rows import PenaltyState, RowParams
 from playground.engine.sampling.sorted_chain import draw_sorted, filter_sorted, sample_sorted
@@ -76,7 +79,7 @@ def filter_logits(logits: torch.Tensor, params: RowParams) -> torch.Tensor:
 
 def next_tokens(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor,
                 step: torch.Tensor, all_greedy: bool = False, neutral_penalties: bool = False,
-                prefilter: bool = False, forced: int | None = None) -> torch.Tensor:
+                prefilter: bool = False, forced: int | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
     """The whole chain for one step: [rows, vocab] logits in, [rows] token ids out.
 
     ``seeds`` [rows] and ``step`` (the index of the token being drawn) feed the noise. The
@@ -84,19 +87,22 @@ def next_tokens(logits: torch.Tensor, state: PenaltyState, params: RowParams, se
     noise, ``neutral_penalties`` skips penalties that change nothing, ``prefilter`` decides
     from the best candidates with a host check (identical tokens, far less work). A compiled
     step passes none of them and computes every row's way in one graph. ``forced``: a token
-    every row takes instead of its draw (a branch's chosen alternative).
+    every row takes instead of its draw (a branch's chosen alternative). ``mask``: a response
+    format's token bitmask (mask.py), applied first: nothing after it sees a disallowed token.
     """
-    tokens = force(draw(logits, state, params, seeds, step, all_greedy, neutral_penalties, prefilter, False)[0], forced)
+    drawn = draw(logits, state, params, seeds, step, all_greedy, neutral_penalties, prefilter, False, mask)[0]
+    tokens = force(drawn, forced)
     state.record(tokens)
     return tokens
 
 
 def next_tokens_with_info(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor,
                           step: torch.Tensor, top: int, all_greedy: bool = False, neutral_penalties: bool = False,
-                          forced: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                          forced: int | None = None, mask: torch.Tensor | None = None,
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
     """``next_tokens`` (the same tokens, by the sorted chain) and their packed information
     (``token_info``), ``top`` alternatives each, computed on the logits the step received."""
-    tokens, law = draw(logits, state, params, seeds, step, all_greedy, neutral_penalties, False, True)
+    tokens, law = draw(logits, state, params, seeds, step, all_greedy, neutral_penalties, False, True, mask)
     law = torch.full(tokens.shape, float("nan"), device=tokens.device) if law is None or forced is not None else law
     tokens = force(tokens, forced)
     state.record(tokens)
@@ -105,10 +111,11 @@ def next_tokens_with_info(logits: torch.Tensor, state: PenaltyState, params: Row
 
 def draw(logits: torch.Tensor, state: PenaltyState, params: RowParams, seeds: torch.Tensor, step: torch.Tensor,
          all_greedy: bool = False, neutral_penalties: bool = False,
-         prefilter: bool = False, with_law: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+         prefilter: bool = False, with_law: bool = False,
+         mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Tokens [rows] and, ``with_law`` (not with ``prefilter``), each one's log-probability under
     the distribution it was drawn from (NaN for greedy rows; None when every row is greedy)."""
-    penalized = logits.float()
+    penalized = logits.float() if mask is None else apply_token_mask(logits.float(), mask)
     if not neutral_penalties:
         penalized = (apply_penalties_sparse if prefilter else apply_penalties)(penalized, state, params)
     penalized = sanitize(penalized)

@@ -13,6 +13,7 @@ from textual.widgets.text_area import BUILTIN_LANGUAGES
 from playground.params import PARAMETERS
 from playground.tui.safe_text import plain_text
 from playground.tui.state import PlaygroundState
+from playground.tui.widgets.format_picker import FormatPicker
 from playground.tui.widgets.param_control import ParamControl
 from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.stop_list import StopList
@@ -116,6 +117,7 @@ class ParameterPanel(VerticalScroll):
                 yield RadioButton("edit A", value=self.state.editing == 0)
                 yield RadioButton("edit B", value=self.state.editing == 1)
         yield StopList(params.stop)
+        yield FormatPicker(params.response_format)
 
     def on_mount(self) -> None:
         self._show(self.state)
@@ -139,6 +141,9 @@ class ParameterPanel(VerticalScroll):
         stops = self.query_one(StopList)
         if stops.stops != params.stop:
             stops.set_stops(params.stop)
+        picker = self.query_one(FormatPicker)
+        if picker.response_format != params.response_format:
+            picker.set_format(params.response_format)
         with self.prevent(Switch.Changed, RadioSet.Changed, Select.Changed):
             self.query_one("#two-responses", Switch).value = params.num_responses == 2
             self.query_one("#link-columns", Switch).value = state.linked
@@ -168,6 +173,11 @@ class ParameterPanel(VerticalScroll):
     def _stops(self, event: StopList.Changed) -> None:
         event.stop()
         self._edited("stop", event.stops)
+
+    @on(FormatPicker.Changed)
+    def _format(self, event: FormatPicker.Changed) -> None:
+        event.stop()
+        self._edited("response_format", event.response_format)
 
     @on(Switch.Changed, "#two-responses")
     def _responses(self, event: Switch.Changed) -> None:

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from playground.engine.types import GenerationRequest, GenerationResult
-from playground.runtime.describe import first_divergence
+from playground.runtime.describe import first_divergence, format_note
 from playground.sessions.records import RunRecord
 from playground.tui.columns import column_titles
 from playground.tui.runs import RunState
@@ -129,7 +129,8 @@ class ResponsesPane(Vertical):
             return
         views = self.views
         for view, response in zip(views, result.responses):
-            view.border_subtitle = f"{len(response.token_ids)} tokens · {response.finish_reason} · seed {response.seed}"
+            ending = response.finish_reason + format_note(response)
+            view.border_subtitle = f"{len(response.token_ids)} tokens · {ending} · seed {response.seed}"
             if run.request.is_fim:
                 view.highlight_fill()
         if len(result.responses) == 2:

@@ -1,0 +1,176 @@
+"""HTTP to the server with httpx: JSON calls, the event stream of a completion, and every
+failure as one ``ServerError`` line that names the problem and the fix.
+
+httpx, not the standard library: timeouts per phase, TLS verified by default, a pooled
+client that several threads share, and a streamed body that closing ends (which is how a
+cancel reaches vLLM: it aborts a request whose connection closed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from playground.errors import UserError
+from playground.server.address import API_KEY_VARIABLE, api_key, public_url
+
+#: Connecting fails fast; a token may take long on a busy server (or a long prefill).
+TIMEOUTS = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=30.0)
+#: A server's error text is shown, cut to this many characters.
+_MESSAGE_LIMIT = 300
+
+
+class ServerError(UserError):
+    """The server could not be used for this: the line says why and what to do."""
+
+
+class StreamBroken(ServerError):
+    """The connection ended in the middle of a response (the server died or was stopped)."""
+
+
+class ServerConnection:
+    """One server: its base URL, the key from the environment, one pooled httpx client."""
+
+    def __init__(self, url: str, *, timeout: httpx.Timeout = TIMEOUTS,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.url = url
+        self.shown_url = public_url(url)
+        key = api_key()
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        # Proxies and .netrc from the environment are not read (trust_env): the key goes only
+        # where --server says. A private CA is taken from SSL_CERT_FILE; TLS is always verified.
+        self._client = httpx.Client(base_url=url, headers=headers, timeout=timeout, transport=transport,
+                                    verify=_tls_context(), follow_redirects=False, trust_env=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, path: str) -> Any:
+        with self._translated(path):
+            response = self._client.get(path)
+            self._check(response, path)
+            return self._json(response, path)
+
+    def post(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
+        with self._translated(path):
+            response = self._client.post(path, json=body, timeout=timeout or httpx.USE_CLIENT_DEFAULT)
+            self._check(response, path)
+            return self._json(response, path)
+
+    @contextmanager
+    def events(self, path: str, body: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
+        """The server-sent events of a streamed POST, each parsed; leaving the block closes the
+        connection (the server then aborts the request)."""
+        with self._translated(path), self._client.stream("POST", path, json=body) as response:
+            if response.is_error:
+                response.read()
+            self._check(response, path)
+            yield self._parsed_events(response, path)
+
+    def _parsed_events(self, response: httpx.Response, path: str) -> Iterator[dict[str, Any]]:
+        # vLLM sends only ``data:`` lines (no event names, ids or retries): six lines of parsing
+        # do not warrant an SSE dependency.
+        try:
+            for line in response.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[len("data:"):].strip()
+                if data == "[DONE]":
+                    return
+                event = json.loads(data)
+                if isinstance(event, dict) and "error" in event:
+                    raise ServerError(f"the server failed the request: {_error_text(event)}")
+                yield event
+        except (httpx.TransportError, json.JSONDecodeError) as error:
+            raise StreamBroken(f"the server at {self.shown_url} ended the response early "
+                               f"({_reason(error)})") from None
+        raise StreamBroken(f"the server at {self.shown_url} ended the response early (no [DONE])")
+
+    @contextmanager
+    def _translated(self, path: str) -> Iterator[None]:
+        """httpx's failures before a response as one line each."""
+        where = self.shown_url
+        try:
+            yield
+        except httpx.TimeoutException as error:
+            raise ServerError(f"the server at {where} did not answer in time ({type(error).__name__}): "
+                              "check that it is up and not overloaded") from None
+        except httpx.ConnectError as error:
+            if _is_tls(error):
+                raise ServerError(f"TLS failure talking to {where}: {_reason(error)} (the certificate is "
+                                  "checked; use http:// only for a server on a trusted network)") from None
+            raise ServerError(f"cannot reach the server at {where}: {_reason(error)} "
+                              "(is it running? check --server)") from None
+        except httpx.TransportError as error:
+            raise StreamBroken(f"the connection to {where} failed: {_reason(error)}") from None
+
+    def _check(self, response: httpx.Response, path: str) -> None:
+        if not response.is_error:
+            return
+        status = response.status_code
+        text = _error_text(_body(response))
+        if status in (401, 403):
+            have = "is set" if api_key() else "is not set"
+            raise ServerError(f"the server at {self.shown_url} refused access ({status}): set the API key in "
+                              f"the environment variable {API_KEY_VARIABLE} (it {have})")
+        if status == 404:
+            raise ServerError(f"not found on the server at {self.shown_url} ({path}): {text} "
+                              "(check --server and --server-model)")
+        if status in (400, 413, 422):
+            raise ServerError(f"the server refused the request ({status}): {text}")
+        raise ServerError(f"the server at {self.shown_url} failed ({status}): {text}")
+
+    def _json(self, response: httpx.Response, path: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ServerError(f"{self.shown_url}{path} did not answer JSON: is it an OpenAI-compatible "
+                              "server?") from None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, or the bundle ``SSL_CERT_FILE`` names."""
+    return ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _error_text(body: Any) -> str:
+    """The message of an OpenAI-style error (``{"error": {"message": …}}``, or vLLM's older
+    ``{"message": …}``), on one line."""
+    error = body.get("error", body) if isinstance(body, dict) else body
+    message = error.get("message", error) if isinstance(error, dict) else error
+    if isinstance(error, dict) and error.get("param") and str(error["param"]) not in str(message):
+        message = f"{message} (parameter {error['param']})"
+    line = " ".join(str(message).split())
+    return line[:_MESSAGE_LIMIT] + ("…" if len(line) > _MESSAGE_LIMIT else "")
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost cause's words (``Connection refused``, ``certificate verify failed``)."""
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:_MESSAGE_LIMIT]
+
+
+def _is_tls(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "SSL" in str(error) or "certificate" in str(error).lower()

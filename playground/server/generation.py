@@ -1,0 +1,177 @@
+"""A generation on a server: rows streamed side by side, cancelled, and steered mid-stream.
+
+A live change cannot reach a request the server is already running, so the row's stream is
+ended and a new request continues from the tokens so far (prompt + generated ids, which
+vLLM's prefix cache makes cheap to read again) with the new parameters. The change is
+recorded at the token where it took effect, as in process; tokens the old request sent after
+that point are dropped. A replay sets each stream's ``max_tokens`` to end exactly where the
+next recorded change is due, so it restarts at the same token.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from playground.engine.clock import GenerationClock
+from playground.engine.handle import GenerationHandle, ParamChange
+from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent
+from playground.server.connection import ServerConnection, ServerError
+from playground.server.rows import ServerRow
+from playground.server.streams import Chunk, Ended, RowStream, StreamItem
+from playground.server.wire import completion_body, finish_reason, token_infos
+
+#: How often the loop looks at the handle while no chunk arrives: a cancel or a change waits
+#: at most this long (a chunk arrives every token on a working server, which wakes it sooner).
+_HANDLE_POLL_S = 0.05
+#: How long ending a generation waits for each stream to close its connection.
+_STOP_WAIT_S = 5.0
+
+
+class ServerGeneration:
+    """The rows of one request, their streams, and the live changes applied to them."""
+
+    def __init__(self, connection: ServerConnection, model: str, request: GenerationRequest, prompt_ids: list[int],
+                 rows: list[ServerRow], end_ids: Sequence[int], text_of: Callable[[int], str],
+                 decode: Callable[[list[int]], str], response_format: Callable[[Any], Any]) -> None:
+        self.connection, self.model, self.request = connection, model, request
+        self.prompt_ids, self.rows, self.end_ids = prompt_ids, rows, list(end_ids)
+        self.text_of, self.decode, self.response_format = text_of, decode, response_format
+        self.live_changes: list[LiveChange] = []
+        self.warnings: list[str] = []
+        self._queue: queue.Queue[StreamItem] = queue.Queue()
+        self._streams: dict[int, RowStream] = {}
+
+    def run(self, on_event: EventSink | None, handle: GenerationHandle) -> GenerationClock:
+        started = time.perf_counter()
+        first = last = None
+        emit = on_event or (lambda events: None)
+        try:
+            for row in self.rows:
+                self._apply(row, self._due(row))
+                self._start(row)
+            while any(row.running for row in self.rows):
+                if handle.cancelled:
+                    emit(self._cancel_all())
+                    break
+                self._take_changes(handle)
+                try:
+                    item = self._queue.get(timeout=_HANDLE_POLL_S)
+                except queue.Empty:
+                    continue
+                events = self._handle(item)
+                if events:
+                    last = time.perf_counter()
+                    first = first or last
+                    emit(events)
+        finally:
+            self._stop_all()
+        # Steps as in process: the longest row's tokens (a chunk may carry several).
+        steps = max((len(row.token_ids) for row in self.rows), default=0)
+        return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps)
+
+    # ------------------------------------------------------------------ streams
+    def _start(self, row: ServerRow) -> None:
+        row.epoch += 1
+        budget = row.limit - len(row.token_ids)
+        due = [c.at_token for c in self.request.scheduled
+               if c.row == row.index and c.at_token > len(row.token_ids)]
+        if due:  # a replay: end this request where the next recorded change is due
+            budget = min(budget, min(due) - len(row.token_ids))
+        body = completion_body(self.model, self.prompt_ids + row.token_ids, row.params, seed=row.seed,
+                               max_tokens=budget, end_ids=self.end_ids, logprobs=self.request.logprobs,
+                               response_format=self.response_format(row.params))
+        self._streams[row.index] = RowStream(self.connection, body, row.index, row.epoch, self._queue).start()
+
+    def _restart(self, row: ServerRow) -> None:
+        stream = self._streams.pop(row.index, None)
+        if stream is not None:
+            stream.stop()
+        self._start(row)
+
+    def _stop_all(self) -> None:
+        streams, self._streams = list(self._streams.values()), {}
+        for stream in streams:
+            stream.stop()
+        for stream in streams:
+            # Each closes its connection at its next chunk (a token away on a working server),
+            # and the server aborts what it still runs; a hung server is not waited for.
+            stream.join(_STOP_WAIT_S)
+
+    def _cancel_all(self) -> list[StreamEvent]:
+        return [row.finish("cancelled", self._held_back(row)) for row in self.rows if row.running]
+
+    def _held_back(self, row: ServerRow) -> str:
+        """The text of the row's tokens that the server had not sent yet (it holds back what may
+        be the start of a stop sequence): released when a request ends early, as in process."""
+        if not row.token_ids:
+            return ""
+        try:
+            whole = self.decode(row.token_ids)
+        except ServerError:
+            return ""  # the tail is lost with the server: the tokens are kept
+        shown = row.text + row.pending
+        return whole[len(shown):] if whole.startswith(shown) else ""
+
+    # ------------------------------------------------------------------ chunks
+    def _handle(self, item: StreamItem) -> list[StreamEvent]:
+        row = self.rows[item.row]
+        if item.epoch != row.epoch or not row.running:
+            return []  # from a request a live change ended: its tokens came after the change
+        if isinstance(item, Ended):
+            return self._ended(row, item)
+        return self._chunk(row, item)
+
+    def _chunk(self, row: ServerRow, chunk: Chunk) -> list[StreamEvent]:
+        choice = chunk.choice
+        ids = [int(token) for token in choice.get("token_ids") or ()]
+        room = row.limit - len(row.token_ids)
+        ids = ids[:room]
+        text = str(choice.get("text") or "")
+        infos = token_infos(choice.get("logprobs"), ids, self.request.logprobs or 0, self.text_of, text)
+        events = row.accept(text, ids, infos)
+        reason = finish_reason(choice)
+        due = self._due(row) if reason == "length" and len(row.token_ids) < row.limit else []
+        if due:  # a replay's request ended where a recorded change is due: apply it, go on
+            self._apply(row, due)
+            self._restart(row)
+        elif reason is not None:
+            events.append(row.finish(reason))
+        return events
+
+    def _ended(self, row: ServerRow, ended: Ended) -> list[StreamEvent]:
+        if ended.error is None:
+            return [row.finish("cancelled")]  # the stream ended without saying why
+        if ended.chunks == 0 and not row.token_ids:
+            raise ended.error  # refused before anything came: the request itself is wrong
+        row.broken = str(ended.error)
+        self.warnings.append(f"response {row.index + 1} is cut after {len(row.token_ids)} tokens: {ended.error}; "
+                             "the partial response is kept")
+        return [row.finish("cancelled")]
+
+    # ------------------------------------------------------------------ live changes
+    def _due(self, row: ServerRow) -> list[ParamChange]:
+        return [ParamChange(c.name, c.value, c.row) for c in self.request.scheduled
+                if c.row == row.index and c.at_token == len(row.token_ids)]
+
+    def _take_changes(self, handle: GenerationHandle) -> None:
+        changes = handle.take_changes()
+        if not changes:
+            return
+        for row in self.rows:
+            mine = [change for change in changes if change.row in (None, row.index)]
+            if mine and row.running:
+                self._apply(row, mine)
+                row.pending += self._held_back(row)
+                self._restart(row)
+
+    def _apply(self, row: ServerRow, changes: list[ParamChange]) -> None:
+        """Apply changes to a row from its next token on, and record them there."""
+        for change in changes:
+            if change.name == "max_new_tokens":
+                wanted = row.room if change.value is None else max(change.value, len(row.token_ids) + 1)
+                row.limit = min(wanted, row.room)
+            row.params = row.params.replace(**{change.name: change.value})
+            self.live_changes.append(LiveChange(row.index, len(row.token_ids), change.name, change.value))

@@ -1,0 +1,80 @@
+"""One streamed request per row, each read in a thread of its own into one shared queue.
+
+A row's stream is its own request (not ``n=2``), so two unlinked columns, and a live change
+that restarts one row, need nothing special. Stopping a stream closes its connection, which
+vLLM takes as an abort: the server stops generating within a token.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from playground.server.connection import ServerConnection, ServerError
+
+COMPLETIONS = "/v1/completions"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One streamed choice of row ``row``'s request number ``epoch``."""
+
+    row: int
+    epoch: int
+    choice: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Row ``row``'s request number ``epoch`` is over: completely, or with ``error``."""
+
+    row: int
+    epoch: int
+    error: ServerError | None = None
+    chunks: int = 0
+
+
+StreamItem = Chunk | Ended
+
+
+class RowStream:
+    """A row's request, streamed in a daemon thread into ``out``; ``stop`` ends it at the next
+    chunk (the connection is closed, the server aborts the request)."""
+
+    def __init__(self, connection: ServerConnection, body: dict[str, Any], row: int, epoch: int,
+                 out: queue.Queue[StreamItem]) -> None:
+        self.row, self.epoch = row, epoch
+        self._connection, self._body, self._out = connection, body, out
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"server-row-{row}", daemon=True)
+
+    def start(self) -> RowStream:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        count = 0
+        try:
+            with self._connection.events(COMPLETIONS, self._body) as events:
+                for event in events:
+                    if self._stopped.is_set():
+                        break
+                    for choice in event.get("choices") or ():
+                        count += 1
+                        self._out.put(Chunk(self.row, self.epoch, choice))
+        except ServerError as error:
+            self._out.put(Ended(self.row, self.epoch, error, count))
+            return
+        except Exception as error:  # noqa: BLE001 - a malformed answer: reported as the row's failure
+            self._out.put(Ended(self.row, self.epoch, ServerError(f"unexpected answer from the server: {error}"),
+                                count))
+            return
+        self._out.put(Ended(self.row, self.epoch, None, count))

@@ -1,0 +1,68 @@
+"""The server's tokenizer (``/tokenize``, ``/detokenize``) as the front-ends use a tokenizer.
+
+Token strings are learned from ``/tokenize`` (``return_token_strs``) and turned into text with
+``tokenizers``' byte-level decoder (StarCoder2's tokenizer is byte-level BPE), so showing a
+prompt token by token costs one request, not one per token.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from tokenizers import decoders
+
+from playground.server.connection import ServerConnection, ServerError
+
+#: A slow server must not freeze the prompt's token count for long.
+COUNT_TIMEOUT_S = 2.0
+#: Counts remembered (by text): the editor asks again for the same text as focus moves.
+_COUNTS_KEPT = 64
+
+
+class ServerTokenizer:
+    """Counts, encodes and decodes with the model's own tokenizer, on the server."""
+
+    def __init__(self, connection: ServerConnection, model: str) -> None:
+        self._connection, self._model = connection, model
+        self._strings: dict[int, str] = {}
+        self._counts: OrderedDict[str, int] = OrderedDict()
+        self._byte_level = decoders.ByteLevel()
+
+    def encode(self, text: str) -> list[int]:
+        answer = self._connection.post("/tokenize", {"model": self._model, "prompt": text,
+                                                     "add_special_tokens": False, "return_token_strs": True})
+        ids = [int(token) for token in answer.get("tokens", [])]
+        self._strings.update(zip(ids, answer.get("token_strs") or []))
+        return ids
+
+    def count(self, text: str) -> int:
+        """The prompt's token count for the editor; the last known count (or 0) while the server
+        cannot answer: the run itself reports what is wrong."""
+        if text in self._counts:
+            self._counts.move_to_end(text)
+            return self._counts[text]
+        try:
+            answer = self._connection.post("/tokenize", {"model": self._model, "prompt": text,
+                                                         "add_special_tokens": False}, timeout=COUNT_TIMEOUT_S)
+            count = int(answer.get("count", len(answer.get("tokens", []))))
+        except (ServerError, ValueError, TypeError):
+            return next(reversed(self._counts.values()), 0)
+        self._counts[text] = count
+        if len(self._counts) > _COUNTS_KEPT:
+            self._counts.popitem(last=False)
+        return count
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
+        """Each id's vocabulary entry (as ``/tokenize`` named it); ``<id N>`` for one not seen."""
+        return [self._strings.get(token_id, f"<id {token_id}>") for token_id in ids]
+
+    def decode(self, token_ids: list[int]) -> str:
+        if all(token_id in self._strings for token_id in token_ids):
+            return str(self._byte_level.decode([self._strings[token_id] for token_id in token_ids]))
+        answer = self._connection.post("/detokenize", {"model": self._model, "tokens": list(token_ids)})
+        return str(answer.get("prompt", ""))
+
+    def token_text(self, token_id: int) -> str:
+        """One token's text when its string is known (an alternative's), else empty."""
+        string = self._strings.get(token_id)
+        return str(self._byte_level.decode([string])) if string is not None else ""

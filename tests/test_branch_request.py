@@ -1,0 +1,30 @@
+"""A branch asks for the parameters its parent had in force at the branch point."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.errors import UserError
+from playground.params import SamplingParams
+from playground.runtime.token_view import branch_request, params_at
+from tests.session_records import make_run
+
+
+def test_a_branch_before_a_live_change_uses_the_parameters_from_before_it() -> None:
+    run = make_run(seed=7, tokens=5)  # temperature set to 0.0 live from token 2 of response 0
+    start = SamplingParams().temperature
+    assert start != 0.0
+    assert params_at(run, 0, 1).temperature == start
+    assert params_at(run, 0, 2).temperature == 0.0
+    early, late = branch_request(run, 0, 1, 42, 5), branch_request(run, 0, 3, 42, None)
+    assert early.params.temperature == start and late.params.temperature == 0.0
+    assert early.prefix_tokens == (100,) and early.forced_token == 42 and early.logprobs == 5
+    assert late.prefix_tokens == (100, 101, 102) and late.params.seed == 7 and late.params.num_responses == 1
+
+
+def test_a_branch_outside_the_response_is_one_line() -> None:
+    run = make_run(tokens=3)
+    with pytest.raises(UserError, match="no token 3"):
+        branch_request(run, 0, 3, 1, None)
+    with pytest.raises(UserError, match="no response 2"):
+        branch_request(run, 1, 0, 1, None)

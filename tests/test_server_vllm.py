@@ -1,0 +1,241 @@
+"""The server client against a real vLLM (``tests/vllm_server.py``): skipped without one.
+
+Everything vLLM itself can produce is tested here, on a real connection: greedy output equal
+to the in-process engine's, two responses, probabilities equal to a teacher-forced forward,
+response formats, cancel aborting on the server, live changes, and the errors of a closed
+port, an over-long prompt, a refused parameter and a server that dies mid-stream (last: it
+stops the shared server).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from playground.engine.handle import GenerationHandle
+from playground.engine.options import LoadOptions
+from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent
+from playground.errors import UserError
+from playground.params import SamplingParams
+from playground.response_format import ResponseFormat
+from playground.server.connection import ServerConnection, ServerError
+from playground.server.engine import ServerEngine, open_server
+from playground.server.wire import completion_body
+from tests.vllm_server import CONTEXT, VllmServer, free_port, wait_for
+
+GREEDY = SamplingParams(temperature=0.0, max_new_tokens=24)
+PROMPTS = ["def fibonacci(n):", "import os\nfor path in ", "", "class Stack:\n    def push(self, item):"]
+
+
+@pytest.fixture(scope="module")
+def server_engine(vllm_server: VllmServer) -> ServerEngine:
+    return open_server(LoadOptions(server=vllm_server.url + "/v1"), lambda progress: None)
+
+
+@pytest.fixture(scope="module")
+def local_engine(vllm_server: VllmServer) -> Any:
+    from playground.engine.engine import Engine
+    from playground.engine.loading import load_model
+
+    return Engine(load_model(LoadOptions(model=str(vllm_server.model_dir), device="cpu", dtype="float32")))
+
+
+def collect(engine: Any, request: GenerationRequest, handle: GenerationHandle | None = None,
+            on_token: Any = None) -> tuple[Any, list[StreamEvent]]:
+    events: list[StreamEvent] = []
+
+    def on_event(batch: list[StreamEvent]) -> None:
+        events.extend(batch)
+        if on_token is not None:
+            on_token(events)
+
+    return engine.generate(request, on_event, handle), events
+
+
+def test_the_model_and_its_context_come_from_the_server(server_engine: ServerEngine, vllm_server: VllmServer) -> None:
+    assert server_engine.name == str(vllm_server.model_dir)
+    assert server_engine.context_window == CONTEXT
+    assert vllm_server.url in server_engine.loaded.describe() and "1,024" in server_engine.loaded.describe()
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_greedy_output_equals_the_in_process_engine(server_engine: ServerEngine, local_engine: Any,
+                                                    prompt: str) -> None:
+    request = GenerationRequest(prompt, GREEDY)
+    assert server_engine.prepare(request).ids == local_engine.prepare(request).ids
+    served, events = collect(server_engine, request)
+    local = local_engine.generate(request)
+    assert served.responses[0].token_ids == local.responses[0].token_ids
+    assert served.responses[0].text == local.responses[0].text
+    assert served.responses[0].finish_reason == local.responses[0].finish_reason
+    assert "".join(e.text for e in events) == served.responses[0].text  # what streamed is what was kept
+    assert served.prompt_tokens == local.prompt_tokens
+
+
+def test_fill_in_the_middle_and_stop_sequences_equal_the_in_process_engine(server_engine: ServerEngine,
+                                                                          local_engine: Any) -> None:
+    fim = GenerationRequest("def area(r):\n    ", GREEDY, suffix="\n    return result\n")
+    local = local_engine.generate(fim)
+    assert server_engine.generate(fim).responses[0].token_ids == local.responses[0].token_ids
+    text = local_engine.generate(GenerationRequest(PROMPTS[0], GREEDY)).responses[0].text
+    stop = text[len(text) // 2: len(text) // 2 + 3]  # a stop string the greedy output reaches
+    stopped = GenerationRequest(PROMPTS[0], GREEDY.replace(stop=(stop,)))
+    local_stop, served_stop = local_engine.generate(stopped), server_engine.generate(stopped)
+    assert served_stop.responses[0].finish_reason == local_stop.responses[0].finish_reason == "stop_sequence"
+    assert served_stop.responses[0].text == local_stop.responses[0].text
+    assert served_stop.responses[0].token_ids == local_stop.responses[0].token_ids
+
+
+def test_two_responses_stream_side_by_side_and_replay_identically(server_engine: ServerEngine) -> None:
+    params = SamplingParams(temperature=1.0, top_k=50, min_p=0.02, repetition_penalty=1.1, max_new_tokens=16,
+                            num_responses=2, seed=1234)
+    request = GenerationRequest("def quick_sort(items):", params)
+    first, events = collect(server_engine, request)
+    rows = {event.row for event in events if isinstance(event, TokenEvent)}
+    assert rows == {0, 1}
+    assert [r.seed for r in first.responses] == [1234, 1235]
+    assert first.responses[0].token_ids != first.responses[1].token_ids
+    again = server_engine.generate(request)
+    assert [r.token_ids for r in again.responses] == [r.token_ids for r in first.responses]
+
+
+def test_probabilities_equal_a_teacher_forced_forward(server_engine: ServerEngine, local_engine: Any) -> None:
+    import torch
+
+    request = GenerationRequest("def fibonacci(n):", SamplingParams(temperature=0.9, max_new_tokens=20, seed=7),
+                                logprobs=5)
+    response = server_engine.generate(request).responses[0]
+    assert response.logprobs is not None and len(response.logprobs) == len(response.token_ids) == 20
+    ids = local_engine.prepare(request).ids + response.token_ids
+    with torch.inference_mode():
+        logits = local_engine.model(torch.tensor([ids])).logits[0, -len(response.token_ids) - 1:-1].float()
+    expected = torch.log_softmax(logits, dim=-1)
+    worst = 0.0
+    for step, (token_id, info) in enumerate(zip(response.token_ids, response.logprobs)):
+        worst = max(worst, abs(info.logprob - expected[step, token_id].item()))
+        values, top_ids = expected[step].topk(5)
+        assert [alt.token_id for alt in info.top] == top_ids.tolist()
+        assert max(abs(a.logprob - v) for a, v in zip(info.top, values.tolist())) < 1e-3
+        assert info.rank == 1 + int((expected[step] > expected[step, token_id]).sum()) or info.rank == 6
+        assert info.sampled_logprob is None
+    assert worst < 1e-3
+
+
+def test_probabilities_equal_the_in_process_engines(server_engine: ServerEngine, local_engine: Any) -> None:
+    request = GenerationRequest("class Stack:\n", GREEDY, logprobs=5)  # greedy: the same tokens on both
+    served, local = server_engine.generate(request).responses[0], local_engine.generate(request).responses[0]
+    assert served.token_ids == local.token_ids and served.logprobs is not None and local.logprobs is not None
+    for mine, theirs in zip(served.logprobs, local.logprobs):
+        assert abs(mine.logprob - theirs.logprob) < 1e-3 and mine.rank == theirs.rank == 1
+        assert [a.token_id for a in mine.top] == [a.token_id for a in theirs.top]
+        assert max(abs(a.logprob - b.logprob) for a, b in zip(mine.top, theirs.top)) < 1e-3
+        assert mine.entropy <= theirs.entropy + 1e-3  # summed over the top tokens only: a lower bound
+
+
+@pytest.mark.parametrize(("response_format", "check"), [
+    (ResponseFormat("regex", r"[a-z]{3}-[0-9]{2}"), lambda text: re.fullmatch(r"[a-z]{3}-[0-9]{2}", text)),
+    (ResponseFormat("json_schema", json.dumps({
+        "type": "object", "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 9}},
+        "required": ["n"], "additionalProperties": False})),
+     lambda text: json.loads(text)["n"] in range(10)),
+])
+def test_response_formats_hold(server_engine: ServerEngine, response_format: ResponseFormat, check: Any) -> None:
+    """The playground's own parameter, sent as vLLM's structured outputs; two rows, three seeds."""
+    for seed in range(3):
+        params = SamplingParams(temperature=1.0, seed=seed, num_responses=2, max_new_tokens=64)
+        result = server_engine.generate(GenerationRequest("x = ", params.replace(response_format=response_format)))
+        for response in result.responses:
+            assert response.finish_reason == "eos_token" and response.format_complete, response
+            assert check(response.text), response.text
+
+
+def test_cancel_aborts_the_request_on_the_server(server_engine: ServerEngine, vllm_server: VllmServer) -> None:
+    generated_before = vllm_server.metric("vllm:generation_tokens_total")
+    handle = GenerationHandle()
+    request = GenerationRequest("def main():", SamplingParams(temperature=1.0, max_new_tokens=900, seed=3))
+    result, events = collect(server_engine, request, handle, on_token=lambda events: handle.cancel())
+    response = result.responses[0]
+    assert response.finish_reason == "cancelled" and 1 <= len(response.token_ids) < 900
+    # The server has let go of the request: aborted, it generated a few tokens, not 900.
+    wait_for(lambda: vllm_server.metric("vllm:num_requests_running") == 0, "the server to end the request")
+    assert vllm_server.metric("vllm:generation_tokens_total") - generated_before < 100
+
+
+def test_a_live_change_continues_from_the_tokens_so_far(server_engine: ServerEngine) -> None:
+    handle = GenerationHandle()
+    request = GenerationRequest(PROMPTS[0], GREEDY.replace(max_new_tokens=30))
+
+    def change_once(events: list[StreamEvent]) -> None:
+        if sum(isinstance(e, TokenEvent) for e in events) >= 5 and not handle_changed:
+            handle_changed.append(True)
+            handle.set_param("repetition_penalty", 3.0)
+
+    handle_changed: list[bool] = []
+    result, events = collect(server_engine, request, handle, on_token=change_once)
+    [change] = result.live_changes
+    at = change.at_token
+    assert change.name == "repetition_penalty" and at >= 5
+    tokens = result.responses[0].token_ids
+    plain = server_engine.generate(request).responses[0].token_ids
+    assert tokens[:at] == plain[:at]
+    # From the change on: what a fresh request continuing from those tokens gives.
+    prefix_ids = server_engine.prepare(request).ids + tokens[:at]
+    body = completion_body(server_engine.name, prefix_ids, GREEDY.replace(repetition_penalty=3.0), seed=0,
+                           max_tokens=30 - at)
+    with server_engine.connection.events("/v1/completions", body) as stream:
+        rest = [t for event in stream for choice in event["choices"] for t in choice.get("token_ids") or ()]
+    assert tokens[at:] == rest
+    assert "".join(e.text for e in events) == result.responses[0].text
+    replay = server_engine.generate(GenerationRequest(request.prompt, request.params,
+                                                      scheduled=tuple(result.live_changes)))
+    assert replay.responses[0].token_ids == tokens and replay.live_changes == result.live_changes
+
+
+def test_a_closed_port_is_one_line() -> None:
+    with pytest.raises(ServerError, match=r"cannot reach the server at http://127\.0\.0\.1:\d+: .*refused"):
+        open_server(LoadOptions(server=f"http://127.0.0.1:{free_port()}"), lambda progress: None)
+
+
+def test_an_over_long_prompt_and_a_refused_parameter_are_one_line_each(server_engine: ServerEngine) -> None:
+    with pytest.raises(UserError, match="context window is 1,024"):
+        server_engine.generate(GenerationRequest("x " * 2000, GREEDY))
+    # Past our own check (a client with a stale context): the server's 400, in one line.
+    too_long = completion_body(server_engine.name, [13] * 1100, GREEDY, seed=0, max_tokens=5)
+    with pytest.raises(ServerError, match=r"refused the request \(400\): .*maximum context length is 1024"), \
+            server_engine.connection.events("/v1/completions", too_long):
+        pass
+    refused = completion_body(server_engine.name, [13], GREEDY, seed=0, max_tokens=4, logprobs=5) | {"logprobs": 99}
+    with pytest.raises(ServerError, match=r"400.*logprobs"):
+        server_engine.connection.post("/v1/completions", refused | {"stream": False})
+
+
+def test_an_unknown_model_is_one_line(vllm_server: VllmServer) -> None:
+    with pytest.raises(UserError, match="does not serve 'nope': it serves"):
+        open_server(LoadOptions(server=vllm_server.url, server_model="nope"), lambda progress: None)
+    connection = ServerConnection(vllm_server.url)
+    body = completion_body("nope", [13], GREEDY, seed=0, max_tokens=2)
+    with pytest.raises(ServerError, match=r"not found .*nope"):
+        connection.post("/v1/completions", body | {"stream": False})
+
+
+def test_zz_a_server_that_dies_mid_stream_keeps_the_partial_response(server_engine: ServerEngine,
+                                                                    vllm_server: VllmServer) -> None:
+    """Runs last in this module (pytest keeps file order): it kills the shared server."""
+    request = GenerationRequest("def main():", SamplingParams(temperature=1.0, max_new_tokens=900, seed=5))
+    killed: list[bool] = []
+
+    def kill_once(events: list[StreamEvent]) -> None:
+        if not killed and sum(isinstance(e, TokenEvent) for e in events) >= 3:
+            killed.append(True)
+            vllm_server.kill()
+
+    result, events = collect(server_engine, request, on_token=kill_once)
+    response = result.responses[0]
+    assert response.finish_reason == "cancelled" and len(response.token_ids) >= 3
+    assert any("is cut after" in warning and "partial response is kept" in warning for warning in result.warnings)
+    assert response.text == "".join(e.text for e in events)
+    with pytest.raises(ServerError, match="cannot reach the server"):
+        server_engine.generate(request)

@@ -1,0 +1,44 @@
+"""The playground on a server (``--server``), through the real loader and a local stub: the
+front-end neither knows nor cares that no model is loaded here."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from playground.engine.options import LoadOptions
+from playground.params import SamplingParams
+from playground.tui.app import create_app
+from playground.tui.widgets.response_view import ResponseView
+from tests.server_stub import StubHandler, chunk, models, stub_server, tokenize
+from tests.tui.helpers import run_finished, wait_for
+
+
+def completions(handler: StubHandler, body: dict[str, Any]) -> None:
+    """Each row's request answers by its seed: row 2 (seed + 1) writes other tokens."""
+    letter = "ab"[body["seed"] % 2]
+    handler.send_events([chunk(letter, [ord(letter)]), chunk(letter * 2, [ord(letter)] * 2, finish="length")])
+
+
+def test_the_playground_runs_on_a_server_as_on_a_local_model() -> None:
+    routes = {"/v1/models": models("starcoder2-15b", context=64), "/tokenize": tokenize,
+              "/v1/completions": completions}
+
+    async def scenario(url: str) -> None:
+        app = create_app(LoadOptions(server=url), SamplingParams.make(num_responses=2, seed=10, max_new_tokens=3))
+        async with app.run_test(size=(150, 45)) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            assert app.model_status.text.startswith(f"starcoder2-15b on {url} · context 64 tokens · connected in")
+            await pilot.press(*"def f():")
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: run_finished(app))
+            result = app.generation.run.result
+            assert [r.text for r in result.responses] == ["aaa", "bbb"]
+            assert app.query_one("#response-1", ResponseView).streamed == "bbb"
+            run = app.keeper.last_run
+            assert run is not None and run.model.id == "starcoder2-15b" and run.model.device == url
+
+    with stub_server(routes) as (url, seen):
+        asyncio.run(scenario(url))
+    sent = [body for path, _headers, body in seen if path == "/v1/completions"]
+    assert sorted(body["seed"] for body in sent) == [10, 11] and all(b["prompt"] == list(b"def f():") for b in sent)

@@ -19,6 +19,7 @@ from playground.engine.types import (
     TokenEvent,
 )
 from playground.runtime.engines import PlaygroundEngine
+from tests.fake_probabilities import info_at, row_tokens, token_text
 
 SCRIPT = ["    if n < 2:\n", "        return n\n", "    return fib(n - 1)", " + fib(n - 2)\n"]
 
@@ -69,7 +70,10 @@ class FakePrepared:
 
 @dataclass
 class ScriptedEngine:
-    """Streams a fixed script with fixed timings, so snapshots are byte-for-byte stable."""
+    """Streams a fixed script with fixed timings, so snapshots are byte-for-byte stable. With
+    ``request.logprobs`` set, every token carries the fixed probabilities of ``fake_probabilities``;
+    a branch (``prefix_tokens``, ``forced_token``) writes its prefix, the forced token, then the
+    rest of the script."""
 
     script: tuple[str, ...] = tuple(SCRIPT)
     name: str = "scripted-model"
@@ -88,13 +92,19 @@ class ScriptedEngine:
                  handle: GenerationHandle | None = None) -> GenerationResult:
         self.requests.append(request)
         rows = request.row_params()
-        for step, piece in enumerate(self.script):
+        tokens = row_tokens(request, len(self.script))
+        texts = [token_text(token, self.script) for token in tokens]
+        want = request.logprobs
+        infos = [None if want is None else
+                 [info_at(step, token, want, p.temperature == 0, self.script) for step, token in enumerate(tokens)]
+                 for p in rows]
+        for step, (token, piece) in enumerate(zip(tokens, texts)):
             if on_event is not None:
-                on_event([TokenEvent(row, 100 + step, piece) for row in range(len(rows))])
+                on_event([TokenEvent(row, token, piece, None if row_infos is None else row_infos[step])
+                          for row, row_infos in enumerate(infos)])
         if on_event is not None:
             on_event([RowFinished(row, "length") for row in range(len(rows))])
-        text = "".join(self.script)
-        responses = [ResponseResult(i, text, list(range(100, 100 + len(self.script))), "length", 42 + i, p)
+        responses = [ResponseResult(i, "".join(texts), list(tokens), "length", 42 + i, p, infos[i])
                      for i, p in enumerate(rows)]
         return GenerationResult(self.name, 9, request.params.replace(seed=42), responses,
                                 Timings(0.5, 0.085, 31.5, 0.2), columns=request.columns)

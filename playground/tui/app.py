@@ -34,6 +34,7 @@ from playground.runtime.prompts import FILL_MARKER
 from playground.runtime.running import Generation
 from playground.sessions.session import Session
 from playground.tui.areas import NARROW_WIDTH, Areas
+from playground.tui.explore_control import ExploreControl
 from playground.tui.file_control import FileControl
 from playground.tui.generation_control import GenerationControl
 from playground.tui.keymap import binding_ids, checked_keymap
@@ -66,8 +67,8 @@ class PlaygroundApp(PlainTextApp):
     state: reactive[PlaygroundState] = reactive(PlaygroundState, init=False)
     """Both columns' parameters, linked or not, the column edited, FIM, language, last seed."""
 
-    generating: reactive[bool] = reactive(False, init=False)
-    """A generation is running."""
+    generating: reactive[bool] = reactive(False, init=False, bindings=True)
+    """A generation is running (the keys it enables show and hide with it)."""
 
     model_status: reactive[ModelStatus] = reactive(ModelStatus, init=False)
     """The model: loading (and how far), loaded (its line), or why it failed."""
@@ -94,6 +95,7 @@ class PlaygroundApp(PlainTextApp):
         self.themes = ThemeControl(self)
         self.presets = PresetControl(self)
         self.areas = Areas(self)
+        self.explore = ExploreControl(self)
         self._session_to_open = session
         self._initial_prompt = prompt
         self.crash = None
@@ -131,8 +133,7 @@ class PlaygroundApp(PlainTextApp):
         if screen is self.default_screen:
             self.call_after_refresh(self.areas.restore)
 
-    @on(DescendantFocus)
-    def _focus_moved(self, event: DescendantFocus) -> None:
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
         self.areas.focused(event.widget)
 
     def action_cycle_area(self, step: int) -> None:
@@ -185,12 +186,9 @@ class PlaygroundApp(PlainTextApp):
 
     # ---------------------------------------------------------------- generation
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("stop", "cycle_area") and self.screen is not self.default_screen:
-            return False  # escape and F6 go on to the dialog on top
+        if action in ("stop", "cycle_area", "explore") and self.screen is not self.default_screen:
+            return False  # escape, F6 and the exploring keys go on to the dialog on top
         return self.generation.can_stop if action == "stop" else True  # else escape goes to the focused widget
-
-    def watch_generating(self) -> None:
-        self.refresh_bindings()
 
     def action_generate(self) -> None:
         self.generation.start(self.generation.current_request())
@@ -286,6 +284,9 @@ class PlaygroundApp(PlainTextApp):
     def action_export_markdown(self) -> None:
         self.sessions.export_markdown()
 
+    def action_explore(self, what: str) -> None:
+        self.explore.act(what)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS))
 
@@ -294,7 +295,6 @@ class PlaygroundApp(PlainTextApp):
 
 
 def create_app(options: LoadOptions, params: SamplingParams | None = None, session: Path | None = None, *,
-               loader: EngineLoader = open_engine, config: AppConfig | None = None,
-               prompt: str = "") -> PlaygroundApp:
+               loader: EngineLoader = open_engine, config: AppConfig | None = None, prompt: str = "") -> PlaygroundApp:
     """The one factory: the CLI and the snapshot tests build the app the same way."""
     return PlaygroundApp(options, params, session=session, loader=loader, config=config, prompt=prompt)

@@ -63,7 +63,7 @@ class Areas:
             target = self._last_in_panel if self._in_panel(self._last_in_panel) else None
             target = target or next((w for w in area.query("*") if w.focusable), None)
         elif isinstance(area, ResponsesPane):
-            target = next((view for view in area.views if view.display), None)
+            target = next(iter(area.shown_columns), None)
         else:
             target = area
         if target is None:

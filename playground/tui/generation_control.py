@@ -28,7 +28,7 @@ class GenerationControl:
     def __init__(self, app: PlaygroundApp) -> None:
         self.app = app
         self.run: RunState | None = None
-        self.queued: tuple[GenerationRequest, RunRecord | None] | None = None
+        self.queued: tuple[GenerationRequest, RunRecord | None, tuple[str, int] | None] | None = None
 
     def current_request(self) -> GenerationRequest:
         """What F5 runs now: the editor's text (split at the hole in FIM mode), the panel's parameters."""
@@ -36,14 +36,16 @@ class GenerationControl:
         prompt, suffix = editor.split_at_hole() if self.app.state.fim else (editor.text, None)
         return self.app.state.request(prompt, suffix)
 
-    def start(self, request: GenerationRequest, replaying: RunRecord | None = None) -> None:
+    def start(self, request: GenerationRequest, replaying: RunRecord | None = None,
+              lineage: tuple[str, int] | None = None) -> None:
+        """Run ``request`` (checked against ``replaying``; a branch of run ``lineage[0]`` at token ``lineage[1]``)."""
         app = self.app
         if app.generating:
             app.notify("A generation is running: escape stops it.", severity="warning")
             return
         if app.engine is None:
             if app.model_status.loading:
-                self.queued = (request, replaying)
+                self.queued = (request, replaying, lineage)
                 app.run_status = QUEUED
                 app.notify("The model is still loading: this run starts as soon as it is ready.")
             else:
@@ -51,10 +53,12 @@ class GenerationControl:
                            "palette (ctrl+p).", severity="warning")
             return
         self.queued = None
-        self.run = RunState(Generation(app.engine, request), replaying)
+        parent, branch_point = lineage or (None, None)
+        self.run = RunState(Generation(app.engine, request), replaying, parent=parent, branch_point=branch_point)
         app.default_screen.query_one(ResponsesPane).begin(request)
         app.generating = True
-        app.run_status = "replaying…" if replaying else "prefilling…"
+        app.run_status = ("replaying…" if replaying else "prefilling…" if branch_point is None
+                          else f"branching at token {branch_point + 1}…")
         app.run_generation(self.run.generation)
 
     def model_ready(self) -> None:
@@ -73,6 +77,7 @@ class GenerationControl:
         if self.run is not None:
             self.run.absorb(message)
             self.app.run_status = self.run.describe()
+            self.app.explore.streamed(self.run)
 
     def finished(self, result: GenerationResult) -> None:
         """Record the run (a replay too, checked against the saved one), then show the figures:
@@ -82,9 +87,11 @@ class GenerationControl:
         if run is None:
             return
         run.result = result
-        problem = app.keeper.record(run.generation, result, app.state.params, replay_of=run.replaying)
+        parent = next((r for r in app.keeper.session.runs if r.id == run.parent), None)
+        problem = app.keeper.record(run.generation, result, app.state.params, replay_of=run.replaying, parent=parent)
         if problem is not None:
             app.notify(problem, severity="error")
+        run.record_id = app.keeper.last_run.id if app.keeper.last_run is not None else None
         summary = status_line(result)
         if run.replaying is not None:
             verdict = replay_verdict(run.replaying.responses, result)
@@ -93,6 +100,7 @@ class GenerationControl:
         app.run_status = summary
         app.state = app.state.replace(last_seed=result.seed)
         app.default_screen.query_one(ResponsesPane).finish(run)
+        app.explore.finished(run)
         for warning in result.warnings:
             app.notify(warning, severity="warning", timeout=8)
 
@@ -115,8 +123,11 @@ class GenerationControl:
 
     def steer(self, name: str, value: Any, row: int | None) -> None:
         """A parameter changed in the panel: the running generation takes it from its next token."""
-        if self.run is not None and self.app.generating and not self.run.generation.steer(name, value, row) \
-                and name == "response_format":
+        if self.run is None or not self.app.generating:
+            return
+        if self.run.generation.steer(name, value, row):
+            self.run.steer(name, value, row)
+        elif name == "response_format":
             self.app.notify("The format cannot change while a response streams: it applies from the next run.",
                             severity="warning")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from playground.engine.options import LoadProgress
-from playground.engine.types import GenerationResult
+from playground.engine.types import GenerationResult, TokenInfo
 from playground.runtime.engines import PlaygroundEngine
 
 
@@ -24,14 +24,19 @@ class ModelLoaded(Message):
 
 class TokensStreamed(Message):
     """A frame's worth of generated text: per row, the new text, the new token count, and the
-    number of characters each new token added (to find a token on screen)."""
+    number of characters each new token added (to find a token on screen), their ids, and
+    what the model thought of each (None per token when the run did not ask)."""
 
     def __init__(self, texts: dict[int, str], tokens: dict[int, int], elapsed_s: float,
-                 first_token_s: float | None, token_chars: dict[int, list[int]] | None = None) -> None:
+                 first_token_s: float | None, token_chars: dict[int, list[int]] | None = None,
+                 token_ids: dict[int, list[int]] | None = None,
+                 infos: dict[int, list[TokenInfo | None]] | None = None) -> None:
         super().__init__()
         self.texts = texts
         self.tokens = tokens
         self.token_chars = token_chars or {}
+        self.token_ids = token_ids or {}
+        self.infos = infos or {}
         self.elapsed_s = elapsed_s
         self.first_token_s = first_token_s
 

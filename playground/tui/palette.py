@@ -50,6 +50,13 @@ def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_
         PaletteCommand("Clear the prompt", "Empty the editor (ctrl+z brings it back)", "clear_prompt"),
         PaletteCommand("Show the prompt's tokens", "The exact text and token ids the model reads (F9)", "tokens"),
         PaletteCommand("Clear output", "Empty the response panes", "clear_output"),
+        PaletteCommand("Heatmap: toggle", "Colour response tokens by probability (F7)", "explore('heatmap')"),
+        PaletteCommand("Probabilities: on or off", "Whether runs ask for per-token probabilities (F7 turns them on)",
+                       "explore('probabilities')"),
+        PaletteCommand("Inspect tokens", "Probabilities and alternatives of each token; branch (ctrl+t)",
+                       "explore('inspect')"),
+        PaletteCommand("Runs of this session", "Runs and branches: show one again, compare two (ctrl+l)",
+                       "explore('runs')"),
         PaletteCommand("Show or hide the parameter panel", "More room for the editor (ctrl+b)", "toggle_panel"),
     ]
     for column in range(columns):

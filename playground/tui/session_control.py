@@ -13,7 +13,6 @@ from playground.sessions.store import NameNeeded, NameTaken, SessionEntry
 from playground.tui.screens.name_prompt import Confirm, NamePrompt
 from playground.tui.screens.sessions import SessionsScreen
 from playground.tui.widgets.prompt_editor import PromptEditor
-from playground.tui.widgets.responses import ResponsesPane
 from playground.user_files import shown
 
 if TYPE_CHECKING:
@@ -89,7 +88,7 @@ class SessionControl:
         app.default_screen.query_one(PromptEditor).load_text(text)
         app.state = app.state.replace(fim=session.fim).with_params(app.keeper.params)
         if session.runs:
-            app.default_screen.query_one(ResponsesPane).show_saved(session.runs[-1])
+            app.explore.show(session.runs[-1].id)
         app.notify(f"Opened {shown(session.title)}: {len(session.runs)} run(s)")
 
     def replay(self) -> None:

@@ -1,5 +1,6 @@
 """The playground's state as one value: both columns' parameters, how they are linked, which
-one the panel edits, fill-in-the-middle, the language, and the seed the last run used.
+one the panel edits, fill-in-the-middle, the language, the seed the last run used, and whether
+runs ask for per-token probabilities and the responses show them as a heatmap.
 
 ``PlaygroundApp.state`` holds it and is its only writer; the panel, the editor and the response
 pane bind to it and post intents. Every change is a pure function here, so a widget never
@@ -14,6 +15,7 @@ from typing import Any
 
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
+from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES, PROBABILITIES_BY_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class PlaygroundState:
     fim: bool = False
     language: str = "python"
     last_seed: int | None = None
+    heatmap: bool = False
+    #: Runs ask for per-token probabilities (the heatmap and the inspector show them).
+    probabilities: bool = PROBABILITIES_BY_DEFAULT
 
     @classmethod
     def starting(cls, params: SamplingParams) -> PlaygroundState:
@@ -74,9 +79,11 @@ class PlaygroundState:
         return self.replace(linked=False, editing=editing)
 
     def request(self, prompt: str, suffix: str | None = None) -> GenerationRequest:
-        """The generation these settings ask for: unlinked with two responses, each column its own."""
+        """The generation these settings ask for: unlinked with two responses, each column its own;
+        with the probabilities the heatmap and the inspector show."""
         columns = (self.params, self.params_b) if self.responses == 2 and not self.linked else None
-        return GenerationRequest(prompt, self.params, suffix=suffix, columns=columns)
+        alternatives = PLAYGROUND_ALTERNATIVES if self.probabilities else None
+        return GenerationRequest(prompt, self.params, suffix=suffix, columns=columns, logprobs=alternatives)
 
     def replace(self, **changes: Any) -> PlaygroundState:
         return dataclasses.replace(self, **changes)

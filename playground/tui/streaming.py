@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
-from playground.engine.types import StreamEvent, TokenEvent
+from playground.engine.types import StreamEvent, TokenEvent, TokenInfo
 from playground.tui.messages import TokensStreamed
 
 FRAME_INTERVAL_S = 1 / 30
@@ -27,6 +27,8 @@ class StreamBatcher:
         self._texts: dict[int, list[str]] = defaultdict(list)
         self._tokens: dict[int, int] = defaultdict(int)
         self._token_chars: dict[int, list[int]] = defaultdict(list)
+        self._token_ids: dict[int, list[int]] = defaultdict(list)
+        self._infos: dict[int, list[TokenInfo | None]] = defaultdict(list)
         self.posted = 0
 
     def __call__(self, events: list[StreamEvent]) -> None:
@@ -38,6 +40,8 @@ class StreamBatcher:
             if isinstance(event, TokenEvent):
                 self._tokens[event.row] += 1
                 self._token_chars[event.row].append(len(event.text))
+                self._token_ids[event.row].append(event.token_id)
+                self._infos[event.row].append(event.info)
             elif self._token_chars[event.row]:  # text released at a row's end belongs to its last token
                 self._token_chars[event.row][-1] += len(event.text)
         if now - self._last_post >= self._interval:
@@ -49,9 +53,11 @@ class StreamBatcher:
         now = self._clock() if now is None else now
         texts = {row: "".join(parts) for row, parts in self._texts.items()}
         self._post(TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s,
-                                  dict(self._token_chars)))
+                                  dict(self._token_chars), dict(self._token_ids), dict(self._infos)))
         self._texts.clear()
         self._tokens.clear()
         self._token_chars = defaultdict(list)
+        self._token_ids = defaultdict(list)
+        self._infos = defaultdict(list)
         self._last_post = now
         self.posted += 1

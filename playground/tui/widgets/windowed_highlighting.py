@@ -28,6 +28,14 @@ from playground.tui.widgets.value_box import run_own_binding
 MARGIN_ROWS = 120
 #: The Textual major version whose TextArea internals this was checked against.
 TESTED_TEXTUAL_MAJOR = 8
+#: The frame the editor and the responses (text or heatmap) share: a titled border that lights up with focus.
+FRAME_CSS = """
+    height: 1fr;
+    border: tall $panel;
+    border-title-color: $text-accent;
+    border-subtitle-color: $text-muted;
+    &:focus { border: tall $primary; }
+"""
 
 
 class WindowedHighlighting(TextArea):
@@ -40,15 +48,7 @@ class WindowedHighlighting(TextArea):
         Binding("ctrl+a", "select_all", "Select all", show=False, tooltip="Select the whole text"),
     ]
 
-    DEFAULT_CSS = """
-    WindowedHighlighting {
-        height: 1fr;
-        border: tall $panel;
-        border-title-color: $text-accent;
-        border-subtitle-color: $text-muted;
-        &:focus { border: tall $primary; }
-    }
-    """
+    DEFAULT_CSS = f"WindowedHighlighting {{ {FRAME_CSS} }}"
 
     async def _on_key(self, event: events.Key) -> None:
         if not await run_own_binding(self, event):

@@ -167,6 +167,7 @@ def test_logprobs_map_to_token_infos() -> None:
     [alone] = token_infos({"token_logprobs": [-0.5], "top_logprobs": [{"token_id:7": -0.5}]}, [7], 1,
                           chunk_text=" x")
     assert alone is not None and alone.text == " x" and first.text == ""  # two tokens in a chunk: not split
+    assert alone.top[0].text == " x"  # the sampled token among the alternatives: named by its own text
     assert first is not None and second is not None
     assert (first.rank, [a.token_id for a in first.top], first.top[0].text) == (1, [7, 9], "t7")
     assert first.entropy == pytest.approx(-sum(math.exp(v) * v for v in (-0.5, -1.5)))

@@ -94,8 +94,18 @@ def test_a_refused_parameter_is_named() -> None:
         handler.send_json({"error": {"message": "must be at least 1", "param": "top_k", "code": 400}}, 400)
 
     routes = {"/v1/models": models("m"), "/tokenize": tokenize, "/v1/completions": refuse}
-    with stub_server(routes) as (url, _), pytest.raises(ServerError, match=r"\(400\): must be .*\(parameter top_k\)"):
+    with stub_server(routes) as (url, _), pytest.raises(ServerError, match=r"\(400\): must be .*\(parameter top_k\)") \
+            as refused:
         open_stub(url).generate(GenerationRequest("ab", SamplingParams(max_new_tokens=4)))
+    assert refused.value.exit_code == 2  # bad input, as a flag's value
+
+
+def test_a_server_that_is_down_is_the_environment_not_bad_input() -> None:
+    with stub_server({}) as (url, _):
+        pass  # the port is closed again once the stub has stopped
+    with pytest.raises(ServerError, match="cannot reach the server") as down:
+        ServerConnection(url).get("/v1/models")
+    assert down.value.exit_code == 1  # README: 1 is the environment (a model that cannot load)
 
 
 def test_a_stream_cut_short_keeps_the_partial_response_marked() -> None:

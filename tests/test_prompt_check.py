@@ -78,6 +78,16 @@ def test_options_that_do_nothing_are_said_once_each(tiny_model_dir):
     assert option_notes(LoadOptions(model="bigcode/starcoder2-3b", revision="main")) == []
 
 
+def test_options_a_server_makes_useless_are_all_named():
+    server = "http://127.0.0.1:8000"
+    assert option_notes(LoadOptions(server=server)) == []
+    assert option_notes(LoadOptions(server=server, dtype="bfloat16", device="cuda", revision="main",
+                                    decode="eager")) == [
+        "--server generates on the server: --revision, --device, --dtype, --decode ignored"]
+    assert option_notes(LoadOptions(server=server, model="bigcode/starcoder2-3b")) == [
+        "--server generates on the server: --model ignored (--server-model NAME picks the server's model)"]
+
+
 def test_the_cli_writes_control_characters_as_escapes(capsys):
     say("note: --model a\x1b[2Jb\tc is ignored")
     assert capsys.readouterr().err == "starcoder-play: note: --model a\\x1b[2Jb\tc is ignored\n"

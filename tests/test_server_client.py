@@ -94,8 +94,18 @@ def test_a_refused_parameter_is_named() -> None:
         handler.send_json({"error": {"message": "must be at least 1", "param": "top_k", "code": 400}}, 400)
 
     routes = {"/v1/models": models("m"), "/tokenize": tokenize, "/v1/completions": refuse}
-    with stub_server(routes) as (url, _), pytest.raises(ServerError, match=r"\(400\): must be .*\(parameter top_k\)"):
+    with stub_server(routes) as (url, _), pytest.raises(ServerError, match=r"\(400\): must be .*\(parameter top_k\)") \
+            as refused:
         open_stub(url).generate(GenerationRequest("ab", SamplingParams(max_new_tokens=4)))
+    assert refused.value.exit_code == 2  # bad input, as a flag's value
+
+
+def test_a_server_that_is_down_is_the_environment_not_bad_input() -> None:
+    with stub_server({}) as (url, _):
+        pass  # the port is closed again once the stub has stopped
+    with pytest.raises(ServerError, match="cannot reach the server") as down:
+        ServerConnection(url).get("/v1/models")
+    assert down.value.exit_code == 1  # README: 1 is the environment (a model that cannot load)
 
 
 def test_a_stream_cut_short_keeps_the_partial_response_marked() -> None:
@@ -167,6 +177,7 @@ def test_logprobs_map_to_token_infos() -> None:
     [alone] = token_infos({"token_logprobs": [-0.5], "top_logprobs": [{"token_id:7": -0.5}]}, [7], 1,
                           chunk_text=" x")
     assert alone is not None and alone.text == " x" and first.text == ""  # two tokens in a chunk: not split
+    assert alone.top[0].text == " x"  # the sampled token among the alternatives: named by its own text
     assert first is not None and second is not None
     assert (first.rank, [a.token_id for a in first.top], first.top[0].text) == (1, [7, 9], "t7")
     assert first.entropy == pytest.approx(-sum(math.exp(v) * v for v in (-0.5, -1.5)))

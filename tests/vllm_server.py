@@ -24,9 +24,6 @@ VLLM_PYTHON_VARIABLE = "STARCODER_PLAY_VLLM_PYTHON"
 #: Start-up is about 40 s on 2 free cores; far more with the cores shared.
 START_LIMIT_S = 600.0
 READY_LINE = "Application startup complete"
-#: vLLM's CPU attention takes head_dim 32, not 16: hidden 256 with 8 heads.
-SERVER_MODEL_CONFIG = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=2, num_attention_heads=8,
-                           num_key_value_heads=4, max_position_embeddings=1024, sliding_window=None)
 CONTEXT = 1024
 
 
@@ -37,9 +34,9 @@ def vllm_python() -> Path | None:
 
 def build_server_model(target: Path) -> Path:
     """The tiny model, with the real StarCoder2 tokenizer when ../shared has it (else ours)."""
-    from playground.engine.demo import build_model_dir
+    from playground.engine.servable_demo import build_servable_demo
 
-    build_model_dir(target, **SERVER_MODEL_CONFIG)
+    build_servable_demo(target)
     if (SHARED_TOKENIZER / "tokenizer.json").is_file():
         import torch
         from transformers import Starcoder2Config, Starcoder2ForCausalLM

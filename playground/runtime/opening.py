@@ -71,10 +71,15 @@ def option_notes(options: LoadOptions) -> list[str]:
     """Options that will not do what they say, one line each, said before loading."""
     notes = []
     if options.server is not None:
+        # Everything that picks or places a model here does nothing when the server runs it.
         ignored = [flag for flag, on in (("--demo", options.demo), ("--model", options.model != DEFAULT_MODEL),
-                                         ("--quantize", options.quantize != "none")) if on]
+                                         ("--revision", options.revision is not None),
+                                         ("--device", options.device != "auto"), ("--dtype", options.dtype != "auto"),
+                                         ("--quantize", options.quantize != "none"),
+                                         ("--decode", options.decode != "auto")) if on]
         if ignored:
-            notes.append(f"--server generates on the server: {', '.join(ignored)} ignored")
+            picking = " (--server-model NAME picks the server's model)" if options.model != DEFAULT_MODEL else ""
+            notes.append(f"--server generates on the server: {', '.join(ignored)} ignored{picking}")
         return notes
     if options.demo and options.model != DEFAULT_MODEL:
         notes.append(f"--demo uses the built-in demo model: --model {options.model} is ignored")

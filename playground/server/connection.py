@@ -27,7 +27,13 @@ _MESSAGE_LIMIT = 300
 
 
 class ServerError(UserError):
-    """The server could not be used for this: the line says why and what to do."""
+    """The server could not be used for this: the line says why and what to do.
+
+    Exit code 1 (the environment: a server down, unreachable, failing, refusing the key), as a
+    model that cannot load; 2 only where the request itself was bad (a 400, an unknown model)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message, exit_code)
 
 
 class StreamBroken(ServerError):
@@ -121,9 +127,9 @@ class ServerConnection:
                               f"the environment variable {API_KEY_VARIABLE} (it {have})")
         if status == 404:
             raise ServerError(f"not found on the server at {self.shown_url} ({path}): {text} "
-                              "(check --server and --server-model)")
+                              "(check --server and --server-model)", 2)
         if status in (400, 413, 422):
-            raise ServerError(f"the server refused the request ({status}): {text}")
+            raise ServerError(f"the server refused the request ({status}): {text}", 2)
         raise ServerError(f"the server at {self.shown_url} failed ({status}): {text}")
 
     def _json(self, response: httpx.Response, path: str) -> Any:

@@ -101,13 +101,17 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
             continue
         top = tops[index] if index < len(tops) and tops[index] else {}
         ranked = sorted(((_token_id(key), float(lp)) for key, lp in top.items()), key=lambda pair: -pair[1])
+        own_text = chunk_text if len(token_ids) == 1 else ""
         infos.append(TokenInfo(
             logprob=float(value), sampled_logprob=None,
             entropy=-sum(math.exp(lp) * lp for _, lp in ranked if lp > -math.inf),
             rank=1 + sum(1 for other, lp in ranked if lp > value and other != token_id),
-            top=tuple(Alternative(other, lp, text_of(other) if text_of else "")
+            # The sampled token among its alternatives is named by its own text when the
+            # server's tokenizer has not named it (it usually has not: only prompt tokens are).
+            top=tuple(Alternative(other, lp, (own_text if other == token_id else "")
+                                  or (text_of(other) if text_of else ""))
                       for other, lp in ranked[:alternatives]),
-            text=chunk_text if len(token_ids) == 1 else "",
+            text=own_text,
         ))
     return infos
 

@@ -164,7 +164,7 @@ class PlaygroundApp(PlainTextApp):
 
     @on(Button.Pressed, "#load-demo")
     def action_load_demo(self) -> None:
-        self.options = dataclasses.replace(self.options, demo=True)
+        self.options = dataclasses.replace(self.options, demo=True, server=None)  # here, not on the server
         self.model_status = ModelStatus("loading the demo model")
         self.load_model(self.options)
         self.call_after_refresh(self.areas.restore)

@@ -96,6 +96,25 @@ def test_loading_the_demo_model_from_the_palette_leaves_the_keys_working():
     asyncio.run(scenario())
 
 
+def test_the_demo_model_offered_after_a_server_failed_loads_here():
+    asked: list[LoadOptions] = []
+
+    def fail(options, progress):
+        asked.append(options)
+        if options.server is not None:  # --server wins over --demo when both are given
+            raise UserError("cannot reach the server at http://127.0.0.1:9", 2)
+        return ScriptedEngine()
+
+    async def scenario():
+        app = create_app(LoadOptions(server="http://127.0.0.1:9"), loader=fail)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.model_status.failed)
+            await pilot.click("#load-demo")
+            await wait_for(pilot, lambda: len(asked) == 2 and (app.engine is not None or app.model_status.failed))
+            assert asked[1].demo and asked[1].server is None and app.engine is not None
+    asyncio.run(scenario())
+
+
 def test_stop_list_delete_works_on_the_first_item_keeps_the_highlight_and_shows_spaces():
     """Item 12."""
     assert shown_stop("  available") == "␠␠available" and shown_stop("\ndef ") == "\\ndef␠"

@@ -17,8 +17,8 @@ from textual.style import Style
 from textual.widgets import Label, Static
 
 from playground.tui.probabilities import HEAT_BANDS, UNKNOWN_STYLE, TokenPiece, band_of
-from playground.tui.safe_text import printable
 from playground.tui.widgets.windowed_highlighting import FRAME_CSS
+from playground.visible import printable
 
 #: How a token with no text of its own (a special token, part of a split character) shows.
 EMPTY_TOKEN = "·"

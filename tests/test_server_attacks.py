@@ -3,10 +3,21 @@ never a traceback, never a credential (tests/server_stub.py scripts the server).
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
+from playground.engine.options import LoadOptions
 from playground.errors import UserError
+from playground.server import connection
 from playground.server.address import checked_url
+from playground.server.connection import ServerError
+from playground.server.engine import open_server
+from tests.server_stub import StubHandler, stub_server
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://[bold]x:1", "http://ho st:80", "http://a\x1b[31mb:1",
@@ -28,3 +39,60 @@ def test_a_port_out_of_range_is_named(url: str) -> None:
 def test_good_addresses_pass() -> None:
     assert checked_url("http://[::1]:8000/v1") == "http://[::1]:8000"
     assert checked_url("https://gpu-1.example_lab.org") == "https://gpu-1.example_lab.org"
+
+
+@contextmanager
+def raw_server(answer: bytes | None) -> Iterator[str]:
+    """A TCP server that answers every connection with ``answer`` (not HTTP), or never (None)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer is not None:
+                conn.recv(65536)
+                conn.sendall(answer)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+def test_a_service_that_is_not_http_is_named() -> None:
+    with raw_server(b"\x00\xffSSH-2.0 [bold]\x1b[31m\r\n\r\n") as url:
+        with pytest.raises(ServerError, match="does not speak HTTP .*is --server the address of an "
+                                              "OpenAI-compatible server") as caught:
+            open_server(LoadOptions(server=url), lambda progress: None)
+    assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
+
+
+def test_a_server_that_never_answers_is_not_waited_for_as_long_as_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection, "QUESTION_TIMEOUT_S", 0.2)
+    with raw_server(None) as url:
+        with pytest.raises(ServerError, match="did not answer in time .*check that it is up"):
+            open_server(LoadOptions(server=url), lambda progress: None)
+
+
+def test_a_web_page_for_an_error_is_not_shown_as_its_markup() -> None:
+    def page(handler: StubHandler, body: dict[str, Any]) -> None:
+        payload = b"<!DOCTYPE HTML><html><head><title>Error response</title></head><body>404</body></html>"
+        handler.send_response(404)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    with stub_server({"/v1/models": page}) as (url, _):
+        with pytest.raises(ServerError, match="answered with a web page, not an OpenAI-style error") as caught:
+            open_server(LoadOptions(server=url), lambda progress: None)
+    assert "<" not in str(caught.value)

@@ -22,6 +22,9 @@ from playground.server.address import API_KEY_VARIABLE, api_key, public_url
 
 #: Connecting fails fast; a token may take long on a busy server (or a long prefill).
 TIMEOUTS = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=30.0)
+#: Questions about the server itself (its models, its tokenizer) answer at once on a working one:
+#: one that does not is not waited for as long as a token may take.
+QUESTION_TIMEOUT_S = 15.0
 #: A server's error text is shown, cut to this many characters.
 _MESSAGE_LIMIT = 300
 
@@ -53,7 +56,7 @@ class ServerConnection:
 
     def get(self, path: str) -> Any:
         with self._translated(path):
-            response = self._client.get(path)
+            response = self._client.get(path, timeout=QUESTION_TIMEOUT_S)
             self._check(response, path)
             return self._json(response, path)
 
@@ -107,6 +110,11 @@ class ServerConnection:
                                   "checked; use http:// only for a server on a trusted network)") from None
             raise ServerError(f"cannot reach the server at {where}: {_reason(error)} "
                               "(is it running? check --server)") from None
+        except httpx.RemoteProtocolError as error:
+            if _not_http(error):
+                raise ServerError(f"the server at {where} does not speak HTTP ({_reason(error)}): is --server "
+                                  "the address of an OpenAI-compatible server?") from None
+            raise StreamBroken(f"the connection to {where} failed: {_reason(error)}") from None
         except httpx.TransportError as error:
             raise StreamBroken(f"the connection to {where} failed: {_reason(error)}") from None
 
@@ -143,6 +151,9 @@ def _body(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
+        if "html" in response.headers.get("content-type", "").lower() or response.text.lstrip()[:1] == "<":
+            # A web server or proxy's page, not an API's error: its markup says nothing useful.
+            return "it answered with a web page, not an OpenAI-style error: is it the API server?"
         return response.text
 
 
@@ -165,6 +176,12 @@ def _reason(error: BaseException) -> str:
         return error.strerror
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:_MESSAGE_LIMIT]
+
+
+def _not_http(error: BaseException) -> bool:
+    """h11's words for an answer that is not HTTP at all (not a connection that broke off)."""
+    text = str(error).lower()
+    return "illegal" in text or "invalid" in text
 
 
 def _is_tls(error: BaseException) -> bool:

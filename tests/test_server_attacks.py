@@ -96,3 +96,21 @@ def test_a_web_page_for_an_error_is_not_shown_as_its_markup() -> None:
         with pytest.raises(ServerError, match="answered with a web page, not an OpenAI-style error") as caught:
             open_server(LoadOptions(server=url), lambda progress: None)
     assert "<" not in str(caught.value)
+
+
+def test_a_validation_report_is_one_line_naming_the_parameter() -> None:
+    """vLLM's own answer to five stop sequences (it takes four)."""
+    report = ("2 validation errors:\n  {'type': 'string_type', 'loc': 'body.stop', 'msg': 'Input should be a valid "
+              "string', 'input': '<list of 6 items>'}\n  {'type': 'too_long', 'loc': 'body.stop', 'msg': 'List "
+              "should have at most 4 items after validation, not 6', 'input': '<list of 6 items>', 'ctx': "
+              "{'field_type': 'List', 'max_length': 4, 'actual_length': 6}}")
+
+    def refuse(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_json({"error": {"message": report, "type": "Bad Request", "param": "body.stop", "code": 400}},
+                          400)
+
+    with stub_server({"/v1/models": refuse}) as (url, _):
+        with pytest.raises(ServerError) as caught:
+            open_server(LoadOptions(server=url), lambda progress: None)
+    assert str(caught.value) == ("the server refused the request (400): stop: List should have at most 4 items "
+                                 "after validation, not 6; change what it names")

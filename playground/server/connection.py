@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ TIMEOUTS = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=30.0)
 QUESTION_TIMEOUT_S = 15.0
 #: A server's error text is shown, cut to this many characters.
 _MESSAGE_LIMIT = 300
+
+
+#: One error of a pydantic validation report: where (``body.stop``) and the message.
+_VALIDATION_ERROR = re.compile(r"'loc': '([^']*)', 'msg': '([^']*)'")
 
 
 class ServerError(UserError):
@@ -131,7 +136,7 @@ class ServerConnection:
             raise ServerError(f"not found on the server at {self.shown_url} ({path}): {text} "
                               "(check --server and --server-model)")
         if status in (400, 413, 422):
-            raise ServerError(f"the server refused the request ({status}): {text}")
+            raise ServerError(f"the server refused the request ({status}): {text}; change what it names")
         raise ServerError(f"the server at {self.shown_url} failed ({status}): {text}")
 
     def _json(self, response: httpx.Response, path: str) -> Any:
@@ -162,10 +167,22 @@ def _error_text(body: Any) -> str:
     ``{"message": …}``), on one line."""
     error = body.get("error", body) if isinstance(body, dict) else body
     message = error.get("message", error) if isinstance(error, dict) else error
-    if isinstance(error, dict) and error.get("param") and str(error["param"]) not in str(message):
-        message = f"{message} (parameter {error['param']})"
+    message = _validation_summary(str(message))
+    param = str(error.get("param") or "").removeprefix("body.") if isinstance(error, dict) else ""
+    if param and param not in message:
+        message = f"{message} (parameter {param})"
     line = " ".join(str(message).split())
     return line[:_MESSAGE_LIMIT] + ("…" if len(line) > _MESSAGE_LIMIT else "")
+
+
+def _validation_summary(message: str) -> str:
+    """A FastAPI/pydantic validation report (``2 validation errors: {'type': …, 'loc': 'body.stop',
+    'msg': …}``, a dict per error) as ``stop: <its last message>`` (the most specific)."""
+    found = _VALIDATION_ERROR.findall(message) if "validation error" in message else []
+    if not found:
+        return message
+    where, why = found[-1]
+    return f"{where.removeprefix('body.')}: {why}"
 
 
 def _reason(error: BaseException) -> str:

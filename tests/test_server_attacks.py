@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
+from playground.cli import main
 from playground.engine.options import LoadOptions
 from playground.errors import UserError
 from playground.server import connection
 from playground.server.address import checked_url
 from playground.server.connection import ServerError
 from playground.server.engine import open_server
-from tests.server_stub import StubHandler, stub_server
+from tests.server_stub import StubHandler, chunk, models, stub_server, tokenize
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://[bold]x:1", "http://ho st:80", "http://a\x1b[31mb:1",
@@ -114,3 +115,15 @@ def test_a_validation_report_is_one_line_naming_the_parameter() -> None:
             open_server(LoadOptions(server=url), lambda progress: None)
     assert str(caught.value) == ("the server refused the request (400): stop: List should have at most 4 items "
                                  "after validation, not 6; change what it names")
+
+
+def test_generate_cut_by_the_server_prints_what_came_and_exits_1_not_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
+    def dying(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_events([chunk("x", [120]), chunk("yz", [121, 122])], done=False)
+
+    routes = {"/v1/models": models("m", context=64), "/tokenize": tokenize, "/v1/completions": dying}
+    with stub_server(routes) as (url, _):
+        code = main(["generate", "--server", url, "--prompt", "ab", "--max-new-tokens", "8"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "xyz\n")
+    assert "warning: response 1 is cut after 3 tokens" in err and "Traceback" not in err

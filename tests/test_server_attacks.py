@@ -3,6 +3,7 @@ never a traceback, never a credential (tests/server_stub.py scripts the server).
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ import pytest
 
 from playground.cli import main
 from playground.engine.options import LoadOptions
+from playground.engine.types import GenerationRequest
 from playground.errors import UserError
+from playground.params import SamplingParams
 from playground.server import connection
 from playground.server.address import checked_url
 from playground.server.connection import ServerError
@@ -127,3 +130,43 @@ def test_generate_cut_by_the_server_prints_what_came_and_exits_1_not_ctrl_c(caps
     out, err = capsys.readouterr()
     assert (code, out) == (1, "xyz\n")
     assert "warning: response 1 is cut after 3 tokens" in err and "Traceback" not in err
+
+
+def events_route(*lines: str) -> Any:
+    """A completion answered with these raw event-stream lines."""
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        for line in lines:
+            handler.wfile.write(f"data: {line}\n\n".encode())
+        handler.close_connection = True
+    return route
+
+
+def generate_on(route: Any) -> Any:
+    routes = {"/v1/models": models("m", context=64), "/tokenize": tokenize, "/v1/completions": route}
+    with stub_server(routes) as (url, _):
+        engine = open_server(LoadOptions(server=url), lambda progress: None)
+        return engine.generate(GenerationRequest("ab", SamplingParams.make(max_new_tokens=4, seed=1), logprobs=2))
+
+
+@pytest.mark.parametrize("event", ['{"choices": "abc"}', '{"choices": [{"text": "a", "token_ids": "xy"}]}',
+                                   '{"choices": [{"text": "a", "token_ids": [97], "logprobs": [1]}]}',
+                                   '{"choices": [{"text": "a", "token_ids": [97], "logprobs": {"token_logprobs":'
+                                   ' ["x"]}}]}'])
+def test_a_chunk_that_is_not_a_completion_is_one_line_not_an_internal_error(event: str) -> None:
+    with pytest.raises(ServerError, match="sent a chunk that is not a completion .*is it an OpenAI-compatible"):
+        generate_on(events_route(event, "[DONE]"))
+
+
+def test_a_malformed_chunk_after_tokens_keeps_them() -> None:
+    result = generate_on(events_route(json.dumps(chunk("x", [120])), '{"choices": [7]}', "[DONE]"))
+    assert [(r.text, r.token_ids, r.finish_reason) for r in result.responses] == [("x", [120], "cancelled")]
+    assert "cut after 1 tokens: the server at" in result.warnings[0]
+
+
+def test_an_event_that_is_not_json_says_so() -> None:
+    with pytest.raises(ServerError, match=r"sent an event that is not JSON \(Expecting value\)"):
+        generate_on(events_route('{"choices": ['))

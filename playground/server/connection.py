@@ -95,7 +95,10 @@ class ServerConnection:
                 if isinstance(event, dict) and "error" in event:
                     raise ServerError(f"the server failed the request: {_error_text(event)}")
                 yield event
-        except (httpx.TransportError, json.JSONDecodeError) as error:
+        except json.JSONDecodeError as error:
+            raise StreamBroken(f"the server at {self.shown_url} sent an event that is not JSON ({error.msg}): "
+                               "is it an OpenAI-compatible server?") from None
+        except httpx.TransportError as error:
             raise StreamBroken(f"the server at {self.shown_url} ended the response early "
                                f"({_reason(error)})") from None
         raise StreamBroken(f"the server at {self.shown_url} ended the response early (no [DONE])")

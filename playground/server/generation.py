@@ -122,7 +122,16 @@ class ServerGeneration:
             return []  # from a request a live change ended: its tokens came after the change
         if isinstance(item, Ended):
             return self._ended(row, item)
-        return self._chunk(row, item)
+        try:
+            return self._chunk(row, item)
+        except (AttributeError, TypeError, ValueError, KeyError) as error:  # not the shape vLLM sends
+            stream = self._streams.pop(row.index, None)
+            if stream is not None:
+                stream.stop()
+            malformed = ServerError(f"the server at {self.connection.shown_url} sent a chunk that is not a "
+                                    f"completion ({type(error).__name__}: {error}): is it an OpenAI-compatible "
+                                    "server?")
+            return self._ended(row, Ended(row.index, row.epoch, malformed, len(row.token_ids)))
 
     def _chunk(self, row: ServerRow, chunk: Chunk) -> list[StreamEvent]:
         choice = chunk.choice

@@ -170,3 +170,21 @@ def test_a_malformed_chunk_after_tokens_keeps_them() -> None:
 def test_an_event_that_is_not_json_says_so() -> None:
     with pytest.raises(ServerError, match=r"sent an event that is not JSON \(Expecting value\)"):
         generate_on(events_route('{"choices": ['))
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate\n"])
+def test_an_unreadable_ssl_cert_file_is_named(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                              content: str | None) -> None:
+    bundle = tmp_path / "ca.pem"
+    if content is not None:
+        bundle.write_text(content)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    with pytest.raises(ServerError, match=r"SSL_CERT_FILE=.*ca.pem' is not a readable file of PEM certificates .*"
+                                          r"fix the path, or unset it"):
+        open_server(LoadOptions(server="https://127.0.0.1:1"), lambda progress: None)
+
+
+def test_https_to_a_plain_http_server_says_to_use_http() -> None:
+    with stub_server({"/v1/models": models("m")}) as (url, _):
+        with pytest.raises(ServerError, match="does not speak TLS: if it serves plain HTTP, use http://"):
+            open_server(LoadOptions(server=url.replace("http://", "https://")), lambda progress: None)

@@ -114,8 +114,7 @@ class ServerConnection:
                               "check that it is up and not overloaded") from None
         except httpx.ConnectError as error:
             if _is_tls(error):
-                raise ServerError(f"TLS failure talking to {where}: {_reason(error)} (the certificate is "
-                                  "checked; use http:// only for a server on a trusted network)") from None
+                raise ServerError(f"TLS failure talking to {where}: {_reason(error)} ({_tls_fix(error)})") from None
             raise ServerError(f"cannot reach the server at {where}: {_reason(error)} "
                               "(is it running? check --server)") from None
         except httpx.RemoteProtocolError as error:
@@ -152,7 +151,12 @@ class ServerConnection:
 
 def _tls_context() -> ssl.SSLContext:
     """The system's certificate authorities, or the bundle ``SSL_CERT_FILE`` names."""
-    return ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None)
+    bundle = os.environ.get("SSL_CERT_FILE") or None
+    try:
+        return ssl.create_default_context(cafile=bundle)
+    except (OSError, ssl.SSLError) as error:
+        raise ServerError(f"SSL_CERT_FILE={bundle!r} is not a readable file of PEM certificates "
+                          f"({_reason(error)}): fix the path, or unset it to use the system's") from None
 
 
 def _body(response: httpx.Response) -> Any:
@@ -196,6 +200,14 @@ def _reason(error: BaseException) -> str:
         return error.strerror
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:_MESSAGE_LIMIT]
+
+
+def _tls_fix(error: BaseException) -> str:
+    """What to do about a failed TLS handshake."""
+    if "WRONG_VERSION_NUMBER" in str(error) or "record layer" in str(error):
+        return "the server does not speak TLS: if it serves plain HTTP, use http://"
+    return ("certificates are verified: name its CA bundle in SSL_CERT_FILE, or use http:// only for a server "
+            "on a trusted network")
 
 
 def _not_http(error: BaseException) -> bool:

@@ -73,18 +73,17 @@ def raw_server(answer: bytes | None) -> Iterator[str]:
 
 
 def test_a_service_that_is_not_http_is_named() -> None:
-    with raw_server(b"\x00\xffSSH-2.0 [bold]\x1b[31m\r\n\r\n") as url:
-        with pytest.raises(ServerError, match="does not speak HTTP .*is --server the address of an "
-                                              "OpenAI-compatible server") as caught:
-            open_server(LoadOptions(server=url), lambda progress: None)
+    with raw_server(b"\x00\xffSSH-2.0 [bold]\x1b[31m\r\n\r\n") as url, \
+            pytest.raises(ServerError, match="does not speak HTTP .*is --server the address of an "
+                                             "OpenAI-compatible server") as caught:
+        open_server(LoadOptions(server=url), lambda progress: None)
     assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
 
 
 def test_a_server_that_never_answers_is_not_waited_for_as_long_as_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(connection, "QUESTION_TIMEOUT_S", 0.2)
-    with raw_server(None) as url:
-        with pytest.raises(ServerError, match="did not answer in time .*check that it is up"):
-            open_server(LoadOptions(server=url), lambda progress: None)
+    with raw_server(None) as url, pytest.raises(ServerError, match="did not answer in time .*check that it is up"):
+        open_server(LoadOptions(server=url), lambda progress: None)
 
 
 def test_a_web_page_for_an_error_is_not_shown_as_its_markup() -> None:
@@ -96,9 +95,9 @@ def test_a_web_page_for_an_error_is_not_shown_as_its_markup() -> None:
         handler.end_headers()
         handler.wfile.write(payload)
 
-    with stub_server({"/v1/models": page}) as (url, _):
-        with pytest.raises(ServerError, match="answered with a web page, not an OpenAI-style error") as caught:
-            open_server(LoadOptions(server=url), lambda progress: None)
+    with stub_server({"/v1/models": page}) as (url, _), \
+            pytest.raises(ServerError, match="answered with a web page, not an OpenAI-style error") as caught:
+        open_server(LoadOptions(server=url), lambda progress: None)
     assert "<" not in str(caught.value)
 
 
@@ -113,9 +112,8 @@ def test_a_validation_report_is_one_line_naming_the_parameter() -> None:
         handler.send_json({"error": {"message": report, "type": "Bad Request", "param": "body.stop", "code": 400}},
                           400)
 
-    with stub_server({"/v1/models": refuse}) as (url, _):
-        with pytest.raises(ServerError) as caught:
-            open_server(LoadOptions(server=url), lambda progress: None)
+    with stub_server({"/v1/models": refuse}) as (url, _), pytest.raises(ServerError) as caught:
+        open_server(LoadOptions(server=url), lambda progress: None)
     assert str(caught.value) == ("the server refused the request (400): stop: List should have at most 4 items "
                                  "after validation, not 6; change what it names")
 
@@ -185,6 +183,41 @@ def test_an_unreadable_ssl_cert_file_is_named(tmp_path: Any, monkeypatch: pytest
 
 
 def test_https_to_a_plain_http_server_says_to_use_http() -> None:
-    with stub_server({"/v1/models": models("m")}) as (url, _):
-        with pytest.raises(ServerError, match="does not speak TLS: if it serves plain HTTP, use http://"):
-            open_server(LoadOptions(server=url.replace("http://", "https://")), lambda progress: None)
+    with stub_server({"/v1/models": models("m")}) as (url, _), \
+            pytest.raises(ServerError, match="does not speak TLS: if it serves plain HTTP, use http://"):
+        open_server(LoadOptions(server=url.replace("http://", "https://")), lambda progress: None)
+
+
+def test_a_row_that_fails_after_the_other_streamed_keeps_the_other() -> None:
+    """Two responses; the second request fails once the first has shown a token: the first's
+    tokens are kept (the run was lost whole)."""
+    first_shown, second_answered = threading.Event(), threading.Event()
+
+    def completions(handler: StubHandler, body: dict[str, Any]) -> None:
+        if body["seed"] == 1:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.end_headers()
+            handler.wfile.write(f"data: {json.dumps(chunk('x', [120]))}\n\n".encode())
+            handler.wfile.flush()
+            second_answered.wait(30)
+            handler.wfile.write(f"data: {json.dumps(chunk('y', [121], finish='length'))}\n\ndata: [DONE]\n\n".encode())
+            handler.close_connection = True
+        else:
+            first_shown.wait(30)
+            handler.send_json({"error": {"message": "engine dead"}}, 500)
+            second_answered.set()
+
+    def shown(events: list[Any]) -> None:
+        first_shown.set()
+
+    routes = {"/v1/models": models("m", context=64), "/tokenize": tokenize, "/v1/completions": completions}
+    with stub_server(routes) as (url, _):
+        engine = open_server(LoadOptions(server=url), lambda progress: None)
+        result = engine.generate(GenerationRequest("ab", SamplingParams.make(max_new_tokens=2, seed=1,
+                                                                             num_responses=2)), shown)
+    first, second = result.responses
+    assert (first.text, first.finish_reason) == ("xy", "length")
+    assert (second.token_ids, second.finish_reason) == ([], "cancelled")
+    assert "response 2 is cut after 0 tokens: the server at" in result.warnings[0]
+    assert "engine dead" in result.warnings[0]

@@ -153,8 +153,9 @@ class ServerGeneration:
     def _ended(self, row: ServerRow, ended: Ended) -> list[StreamEvent]:
         if ended.error is None:
             return [row.finish("cancelled")]  # the stream ended without saying why
-        if ended.chunks == 0 and not row.token_ids:
+        if ended.chunks == 0 and not any(other.token_ids for other in self.rows):
             raise ended.error  # refused before anything came: the request itself is wrong
+        # Another row's tokens (or this one's) are on screen: they are kept, this row is marked.
         row.broken = str(ended.error)
         self.warnings.append(f"response {row.index + 1} is cut after {len(row.token_ids)} tokens: {ended.error}; "
                              "the partial response is kept")

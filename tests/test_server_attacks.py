@@ -221,3 +221,17 @@ def test_a_row_that_fails_after_the_other_streamed_keeps_the_other() -> None:
     assert (second.token_ids, second.finish_reason) == ([], "cancelled")
     assert "response 2 is cut after 0 tokens: the server at" in result.warnings[0]
     assert "engine dead" in result.warnings[0]
+
+
+def test_a_redirect_is_not_followed_and_names_where_it_goes() -> None:
+    def moved(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_response(307)
+        handler.send_header("Location", "https://eve:pw@other.example/v1/models?key=s3cret")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with stub_server({"/v1/models": moved}) as (url, seen), pytest.raises(ServerError) as caught:
+        open_server(LoadOptions(server=url), lambda progress: None)
+    assert str(caught.value) == (f"the server at {url} redirects /v1/models to 'https://other.example/v1/models': "
+                                 "give --server the address it redirects to (redirects are not followed)")
+    assert len(seen) == 1

@@ -126,6 +126,10 @@ class ServerConnection:
             raise StreamBroken(f"the connection to {where} failed: {_reason(error)}") from None
 
     def _check(self, response: httpx.Response, path: str) -> None:
+        if response.is_redirect:  # not followed: the key goes only where --server says
+            target = _shown_location(response.headers.get("location", ""))
+            raise ServerError(f"the server at {self.shown_url} redirects {path} to {target}: give --server the "
+                              "address it redirects to (redirects are not followed)")
         if not response.is_error:
             return
         status = response.status_code
@@ -200,6 +204,14 @@ def _reason(error: BaseException) -> str:
         return error.strerror
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:_MESSAGE_LIMIT]
+
+
+def _shown_location(location: str) -> str:
+    """A redirect's target as an error line shows it: no credentials, no control characters."""
+    try:
+        return repr(public_url(location))
+    except ValueError:
+        return "an address that does not parse"
 
 
 def _tls_fix(error: BaseException) -> str:

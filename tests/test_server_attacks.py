@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from playground.cli import main
+from playground.engine.handle import GenerationHandle
 from playground.engine.options import LoadOptions
 from playground.engine.types import GenerationRequest
 from playground.errors import UserError
@@ -235,3 +236,35 @@ def test_a_redirect_is_not_followed_and_names_where_it_goes() -> None:
     assert str(caught.value) == (f"the server at {url} redirects /v1/models to 'https://other.example/v1/models': "
                                  "give --server the address it redirects to (redirects are not followed)")
     assert len(seen) == 1
+
+
+def test_a_cancel_does_not_wait_on_a_server_that_went_quiet() -> None:
+    """Each row's request sent a token and then nothing: a cancel ends both connections at once
+    (it waited out five seconds per row, the threads still blocked after)."""
+    release = threading.Event()
+
+    def quiet(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+        handler.wfile.write(f"data: {json.dumps(chunk('x', [120]))}\n\n".encode())
+        handler.wfile.flush()
+        release.wait(60)
+
+    def detokenize(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_json({"prompt": "".join(chr(token) for token in body["tokens"])})
+
+    handle, before = GenerationHandle(), set(threading.enumerate())
+    routes = {"/v1/models": models("m", context=64), "/tokenize": tokenize, "/detokenize": detokenize,
+              "/v1/completions": quiet}
+    with stub_server(routes) as (url, _):
+        engine = open_server(LoadOptions(server=url), lambda progress: None)
+        try:
+            result = engine.generate(GenerationRequest("ab", SamplingParams.make(max_new_tokens=8, seed=1,
+                                                                                 num_responses=2)),
+                                     lambda events: handle.cancel(), handle)
+            still_reading = [t for t in set(threading.enumerate()) - before if t.name.startswith("server-row-")]
+        finally:
+            release.set()
+    assert [r.finish_reason for r in result.responses] == ["cancelled", "cancelled"]
+    assert still_reading == []

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import httpx
@@ -72,10 +73,14 @@ class ServerConnection:
             return self._json(response, path)
 
     @contextmanager
-    def events(self, path: str, body: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
+    def events(self, path: str, body: dict[str, Any],
+               on_open: Callable[[Callable[[], None]], None] | None = None) -> Iterator[Iterator[dict[str, Any]]]:
         """The server-sent events of a streamed POST, each parsed; leaving the block closes the
-        connection (the server then aborts the request)."""
+        connection (the server then aborts the request). ``on_open`` gets a function that ends the
+        connection from another thread, waking a read that waits on a server that went quiet."""
         with self._translated(path), self._client.stream("POST", path, json=body) as response:
+            if on_open is not None:
+                on_open(lambda: _shut(response))
             if response.is_error:
                 response.read()
             self._check(response, path)
@@ -204,6 +209,16 @@ def _reason(error: BaseException) -> str:
         return error.strerror
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:_MESSAGE_LIMIT]
+
+
+def _shut(response: httpx.Response) -> None:
+    """Shut the response's socket down: a thread blocked reading it sees the end at once (closing
+    the socket would not wake it)."""
+    stream = response.extensions.get("network_stream")
+    raw = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(raw, socket.socket):
+        with suppress(OSError):
+            raw.shutdown(socket.SHUT_RDWR)
 
 
 def _shown_location(location: str) -> str:

@@ -134,13 +134,9 @@ def test_generate_cut_by_the_server_prints_what_came_and_exits_1_not_ctrl_c(caps
 def events_route(*lines: str) -> Any:
     """A completion answered with these raw event-stream lines."""
     def route(handler: StubHandler, body: dict[str, Any]) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream")
-        handler.send_header("Connection", "close")
-        handler.end_headers()
+        handler.start_events()
         for line in lines:
-            handler.wfile.write(f"data: {line}\n\n".encode())
-        handler.close_connection = True
+            handler.send_event(line)
     return route
 
 
@@ -196,14 +192,11 @@ def test_a_row_that_fails_after_the_other_streamed_keeps_the_other() -> None:
 
     def completions(handler: StubHandler, body: dict[str, Any]) -> None:
         if body["seed"] == 1:
-            handler.send_response(200)
-            handler.send_header("Content-Type", "text/event-stream")
-            handler.end_headers()
-            handler.wfile.write(f"data: {json.dumps(chunk('x', [120]))}\n\n".encode())
-            handler.wfile.flush()
+            handler.start_events()
+            handler.send_event(json.dumps(chunk("x", [120])))
             second_answered.wait(30)
-            handler.wfile.write(f"data: {json.dumps(chunk('y', [121], finish='length'))}\n\ndata: [DONE]\n\n".encode())
-            handler.close_connection = True
+            handler.send_event(json.dumps(chunk("y", [121], finish="length")))
+            handler.send_event("[DONE]")
         else:
             first_shown.wait(30)
             handler.send_json({"error": {"message": "engine dead"}}, 500)
@@ -244,11 +237,8 @@ def test_a_cancel_does_not_wait_on_a_server_that_went_quiet() -> None:
     release = threading.Event()
 
     def quiet(handler: StubHandler, body: dict[str, Any]) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream")
-        handler.end_headers()
-        handler.wfile.write(f"data: {json.dumps(chunk('x', [120]))}\n\n".encode())
-        handler.wfile.flush()
+        handler.start_events()
+        handler.send_event(json.dumps(chunk("x", [120])))
         release.wait(60)
 
     def detokenize(handler: StubHandler, body: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from playground.runtime.running import Generation, run_interruptible
 
 PROG = "starcoder-play"
 EXIT_CANCELLED = cli_io.EXIT_CANCELLED
+EXIT_ENVIRONMENT = cli_io.EXIT_ENVIRONMENT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -202,7 +203,8 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
     def on_event(events: list[StreamEvent]) -> None:
         cli_io.write("".join(e.text for e in events))
 
-    result = run_interruptible(Generation(engine, request), on_event if stream else None)
+    generation = Generation(engine, request)
+    result = run_interruptible(generation, on_event if stream else None)
     for warning in result.warnings:
         say(f"warning: {warning}")
     if args.json:
@@ -214,8 +216,10 @@ def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
                              f"{format_note(response)}) ---\n{response.text}\n" for response in result.responses))
     if not args.json:
         say(status_line(result))
-    cancelled = all(r.finish_reason == "cancelled" for r in result.responses)
-    return EXIT_CANCELLED if cancelled else 0
+    cancelled = [r.finish_reason == "cancelled" for r in result.responses]
+    if any(cancelled) and not generation.handle.cancelled:
+        return EXIT_ENVIRONMENT  # cut short by a server that died, not by Ctrl+C: scripts must tell them apart
+    return EXIT_CANCELLED if all(cancelled) else 0
 
 
 def command_playground(args: argparse.Namespace, params: SamplingParams) -> int:

@@ -39,15 +39,24 @@ class StubHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def send_events(self, events: list[Any], done: bool = True) -> None:
-        """Server-sent events; without ``done`` the connection just closes (a server dying)."""
+    def start_events(self) -> None:
+        """The head of an event stream; the connection closes when the handler returns."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
+        self.close_connection = True
+
+    def send_event(self, data: str) -> None:
+        """One ``data:`` line (already JSON, or not: a test may send what is not), flushed."""
+        self.wfile.write(f"data: {data}\n\n".encode())
+        self.wfile.flush()
+
+    def send_events(self, events: list[Any], done: bool = True) -> None:
+        """Server-sent events; without ``done`` the connection just closes (a server dying)."""
+        self.start_events()
         for event in events:
-            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-            self.wfile.flush()
+            self.send_event(json.dumps(event))
         if done:
             self.wfile.write(b"data: [DONE]\n\n")
         self.close_connection = True

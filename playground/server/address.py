@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from playground.errors import UserError
+
+#: A host name (letters of any script, digits, ``-``, ``.``, ``_``) or an IPv6 address: no spaces,
+#: control characters or markup, which resolve nowhere and would only fail later and less clearly.
+_HOST = re.compile(r"[\w.-]+|[0-9a-f:.%]*:[0-9a-f:.%]*", re.IGNORECASE)
 
 #: The only place the API key is read from: never a flag (shell history), a file or a session.
 API_KEY_VARIABLE = "STARCODER_PLAY_API_KEY"
@@ -14,12 +19,31 @@ API_KEY_VARIABLE = "STARCODER_PLAY_API_KEY"
 def checked_url(url: str) -> str:
     """The server's base URL without a trailing ``/`` or ``/v1``; a one-line error when it is not
     an http(s) URL with a host."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError(f"--server {public_url(url)!r} is not a server address: give one like http://host:8000")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # brackets that do not close
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or not _HOST.fullmatch(parts.hostname):
+        raise UserError(f"--server {_shown(url)!r} is not a server address: give one like http://host:8000")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or over 65535
+        port = 0
+    if port == 0:
+        raise UserError(f"--server {_shown(url)!r} has no usable port: give a number from 1 to 65535, "
+                        "like http://host:8000")
     path = parts.path.rstrip("/")
     path = path[: -len("/v1")] if path.endswith("/v1") else path
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _shown(url: str) -> str:
+    """An address that may not parse, as an error line shows it: without credentials when it parses."""
+    try:
+        return public_url(url)
+    except ValueError:
+        return url.strip().rpartition("@")[2]  # whatever came before an ``@`` may be a password
 
 
 def public_url(url: str) -> str:

@@ -122,7 +122,16 @@ class ServerGeneration:
             return []  # from a request a live change ended: its tokens came after the change
         if isinstance(item, Ended):
             return self._ended(row, item)
-        return self._chunk(row, item)
+        try:
+            return self._chunk(row, item)
+        except (AttributeError, TypeError, ValueError, KeyError) as error:  # not the shape vLLM sends
+            stream = self._streams.pop(row.index, None)
+            if stream is not None:
+                stream.stop()
+            malformed = ServerError(f"the server at {self.connection.shown_url} sent a chunk that is not a "
+                                    f"completion ({type(error).__name__}: {error}): is it an OpenAI-compatible "
+                                    "server?")
+            return self._ended(row, Ended(row.index, row.epoch, malformed, len(row.token_ids)))
 
     def _chunk(self, row: ServerRow, chunk: Chunk) -> list[StreamEvent]:
         choice = chunk.choice
@@ -144,8 +153,9 @@ class ServerGeneration:
     def _ended(self, row: ServerRow, ended: Ended) -> list[StreamEvent]:
         if ended.error is None:
             return [row.finish("cancelled")]  # the stream ended without saying why
-        if ended.chunks == 0 and not row.token_ids:
+        if ended.chunks == 0 and not any(other.token_ids for other in self.rows):
             raise ended.error  # refused before anything came: the request itself is wrong
+        # Another row's tokens (or this one's) are on screen: they are kept, this row is marked.
         row.broken = str(ended.error)
         self.warnings.append(f"response {row.index + 1} is cut after {len(row.token_ids)} tokens: {ended.error}; "
                              "the partial response is kept")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ class RowStream:
         self.row, self.epoch = row, epoch
         self._connection, self._body, self._out = connection, body, out
         self._stopped = threading.Event()
+        self._shut: Callable[[], None] | None = None
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"server-row-{row}", daemon=True)
 
     def start(self) -> RowStream:
@@ -55,7 +58,19 @@ class RowStream:
         return self
 
     def stop(self) -> None:
-        self._stopped.set()
+        """End the request now: a read waiting on a quiet server is woken, not waited out."""
+        with self._lock:
+            self._stopped.set()
+            shut = self._shut
+        if shut is not None:
+            shut()
+
+    def _opened(self, shut: Callable[[], None]) -> None:
+        with self._lock:
+            self._shut = shut
+            stopped = self._stopped.is_set()
+        if stopped:
+            shut()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -63,7 +78,7 @@ class RowStream:
     def _run(self) -> None:
         count = 0
         try:
-            with self._connection.events(COMPLETIONS, self._body) as events:
+            with self._connection.events(COMPLETIONS, self._body, self._opened) as events:
                 for event in events:
                     if self._stopped.is_set():
                         break

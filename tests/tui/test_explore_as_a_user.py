@@ -1,5 +1,6 @@
-"""A saved run whose tokens split characters (byte-level BPE: each half alone is ``�``) comes back
-with its tokens, so a reopened session shows its heatmap and inspector (it came back as text)."""
+"""Looking inside a completion as a new user met it: a reopened session's runs come back with
+their tokens (a character split across tokens, a model still loading), and the inspector says
+why a branch's given tokens have no sampled probability."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from playground.sessions.store import SessionStore
 from playground.tui.app import create_app
 from playground.tui.probabilities import token_chars
 from playground.tui.runs import RunState
+from playground.tui.screens.inspector import InspectorScreen
 from playground.tui.widgets.token_map import TokenMap
 from tests.fakes import ScriptedEngine
-from tests.tui.helpers import scripted_app, wait_for
+from tests.tui.helpers import run_finished, scripted_app, tiny_app, wait_for
 
 PROMPT = "def add(a, b):"
 
@@ -80,4 +82,29 @@ def test_a_session_opened_while_the_model_loads_shows_its_tokens_once_it_has_loa
             assert app.generation.run.token_ids[0] == record.responses[0].token_ids
             await pilot.press("f7")
             assert ("$text-muted",) not in span_styles(token_map).values()
+    asyncio.run(run())
+
+
+def test_the_inspector_says_why_a_branchs_given_and_forced_tokens_have_no_sampled_probability(tiny_model_dir):
+    """A branch's first tokens are the parent's and the next is forced: nothing was drawn, but the
+    run samples (temperature 0.7), so "greedy" would be wrong (it said so)."""
+    from tests.tui.test_explore import PROMPT, SIZE, branch_at, details, generated
+
+    async def run() -> None:
+        app = tiny_app(tiny_model_dir, SamplingParams.make(seed=5, temperature=0.7, max_new_tokens=6), prompt=PROMPT)
+        async with app.run_test(size=SIZE) as pilot:
+            app.state = app.state.replace(probabilities=True)
+            await generated(pilot)
+            await branch_at(pilot, 2, 1)
+            await wait_for(pilot, lambda: run_finished(app) and len(app.keeper.session.runs) == 2)
+            seen = []
+            await pilot.press("ctrl+t")
+            for index in range(4):
+                await wait_for(pilot, lambda i=index: isinstance(app.screen, InspectorScreen)
+                               and f"token {i + 1} of" in details(app))
+                seen.append(next(line for line in details(app).splitlines() if line.startswith("as sampled")))
+                await pilot.press("right")
+        given, forced = "as sampled none: the parent's token, not drawn", "as sampled none: forced, not drawn"
+        assert seen[:3] == [given, given, forced]
+        assert seen[3].startswith("as sampled ") and "none" not in seen[3]
     asyncio.run(run())

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from playground.engine.types import TokenInfo
 from playground.errors import UserError
+from playground.params import escape
 from playground.runtime.token_view import (
     BAND_NAMES,
     PLAYGROUND_ALTERNATIVES,
@@ -23,6 +24,7 @@ from playground.runtime.token_view import (
     probability,
     resolve_alternative,
 )
+from playground.visible import printable
 
 if TYPE_CHECKING:
     from playground.repl import Repl
@@ -43,8 +45,10 @@ def legend() -> Text:
 
 
 def shown_token(text: str) -> str:
-    """A token's text on one line: newlines, tabs and other controls escaped as in Python."""
-    return repr(text)[1:-1] if text else "∅"
+    """A token's text on one line, as the playground's inspector shows it: newlines and tabs as
+    ``\\n`` and ``\\t``, spaces as ``␠`` (a token of spaces would be a blank), other controls as
+    their pictures; ``∅`` for no text."""
+    return printable(escape(text)).replace(" ", "␠") if text else "∅"
 
 
 def percent(logprob: float | None) -> str:

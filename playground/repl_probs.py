@@ -105,4 +105,6 @@ def branch_command(repl: Repl, args: list[str]) -> None:
         raise UserError(f"no token {at} in response {response + 1}: give 0..{len(infos) - 1}")
     assert run is not None  # infos_of checked it
     token = resolve_alternative(infos[at], args[1])
+    if token == run.responses[response].token_ids[at]:  # the same run again: nothing new to see
+        raise UserError(f"that is the token response {response + 1} wrote at {at}: choose another alternative")
     repl.run_request(branch_request(run, response, at, token, PLAYGROUND_ALTERNATIVES), parent=run)

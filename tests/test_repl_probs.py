@@ -107,3 +107,10 @@ def test_a_models_control_bytes_reach_a_terminal_as_pictures_and_a_pipe_as_they_
     with StreamDisplay(pipe, 1, "python") as piped:
         piped.on_event([TokenEvent(0, 5, hostile)])
     assert pipe.file.getvalue() == hostile
+
+
+def test_branch_refuses_the_token_the_run_wrote(engine):
+    # greedy: every token is the most likely, so alternative 1 is the token written (it re-ran the same run)
+    repl, out = drive(engine, lines("/set temperature 0") + "def f(x):" + SEND + lines("/branch 2 1"))
+    assert len(repl.keeper.session.runs) == 1
+    assert "error: that is the token response 1 wrote at 2: choose another alternative" in out

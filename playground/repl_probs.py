@@ -14,6 +14,7 @@ from rich.text import Text
 
 from playground.engine.types import TokenInfo
 from playground.errors import UserError
+from playground.params import escape
 from playground.runtime.token_view import (
     BAND_NAMES,
     PLAYGROUND_ALTERNATIVES,
@@ -23,6 +24,7 @@ from playground.runtime.token_view import (
     probability,
     resolve_alternative,
 )
+from playground.visible import printable
 
 if TYPE_CHECKING:
     from playground.repl import Repl
@@ -43,8 +45,10 @@ def legend() -> Text:
 
 
 def shown_token(text: str) -> str:
-    """A token's text on one line: newlines, tabs and other controls escaped as in Python."""
-    return repr(text)[1:-1] if text else "∅"
+    """A token's text on one line, as the playground's inspector shows it: newlines and tabs as
+    ``\\n`` and ``\\t``, spaces as ``␠`` (a token of spaces would be a blank), other controls as
+    their pictures; ``∅`` for no text."""
+    return printable(escape(text)).replace(" ", "␠") if text else "∅"
 
 
 def percent(logprob: float | None) -> str:
@@ -101,4 +105,6 @@ def branch_command(repl: Repl, args: list[str]) -> None:
         raise UserError(f"no token {at} in response {response + 1}: give 0..{len(infos) - 1}")
     assert run is not None  # infos_of checked it
     token = resolve_alternative(infos[at], args[1])
+    if token == run.responses[response].token_ids[at]:  # the same run again: nothing new to see
+        raise UserError(f"that is the token response {response + 1} wrote at {at}: choose another alternative")
     repl.run_request(branch_request(run, response, at, token, PLAYGROUND_ALTERNATIVES), parent=run)

@@ -14,7 +14,7 @@ from rich.text import Text
 from playground.engine.types import TokenInfo
 from playground.params import SamplingParams
 from playground.repl import Repl, StreamDisplay
-from playground.repl_probs import BAND_STYLES, styled
+from playground.repl_probs import BAND_STYLES, shown_token, styled
 from tests.test_repl import EOF_KEY, SEND
 
 PARAMS = SamplingParams.make(max_new_tokens=8, seed=3, temperature=0.9)
@@ -50,8 +50,13 @@ def test_tokens_lists_each_token_with_its_probability_and_alternatives(engine):
     table = out.split("top 5 alternatives")[1]
     for info in infos:
         assert f"{100 * math.exp(info.logprob):.1f}%" in table
-    assert f"1:{repr(infos[0].top[0].text)[1:-1] or '∅'}" in table
+    assert f"1:{shown_token(infos[0].top[0].text)}" in table
     assert "error: usage: /probs on|off" in out
+
+
+def test_tokens_shows_spaces_and_control_characters_as_the_inspector_does():
+    # a token of spaces was a blank cell, and a control byte was \x04 where the stream shows ␄
+    assert [shown_token(t) for t in ("  ", " def", "\x04", "a\n\tb", "")] == ["␠␠", "␠def", "␄", "a\\n\\tb", "∅"]
 
 
 def test_branch_continues_from_a_token_with_the_chosen_alternative(engine):
@@ -102,3 +107,10 @@ def test_a_models_control_bytes_reach_a_terminal_as_pictures_and_a_pipe_as_they_
     with StreamDisplay(pipe, 1, "python") as piped:
         piped.on_event([TokenEvent(0, 5, hostile)])
     assert pipe.file.getvalue() == hostile
+
+
+def test_branch_refuses_the_token_the_run_wrote(engine):
+    # greedy: every token is the most likely, so alternative 1 is the token written (it re-ran the same run)
+    repl, out = drive(engine, lines("/set temperature 0") + "def f(x):" + SEND + lines("/branch 2 1"))
+    assert len(repl.keeper.session.runs) == 1
+    assert "error: that is the token response 1 wrote at 2: choose another alternative" in out

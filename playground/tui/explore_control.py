@@ -47,6 +47,8 @@ class ExploreControl:
     def __init__(self, app: PlaygroundApp) -> None:
         self.app = app
         self.runs: dict[str, RunState] = {}
+        #: The saved run shown as text because the model had not loaded yet (a session opened at start).
+        self.waiting_for_model: str | None = None
 
     def act(self, what: str) -> None:
         """Run one of the exploring actions by name (the bindings' ``explore('…')``)."""
@@ -163,12 +165,20 @@ class ExploreControl:
         run = self.runs.get(run_id)
         if run is None and app.engine is not None:
             run = RunState.from_record(app.engine, record)
+        waiting = run is None and app.engine is None and record.alternatives is not None
+        self.waiting_for_model = run_id if waiting else None
         if run is not None:
             app.generation.run = self.runs[run_id] = run
             self.pane.show_run(run)
         else:
-            self.pane.show_saved(record)
+            self.pane.show_saved(record, tokens_later=self.waiting_for_model is not None)
         app.run_status = f"showing run #{self._number(run_id)}"
+
+    def model_loaded(self) -> None:
+        """The model has loaded: a saved run shown meanwhile as text comes back with its tokens."""
+        run_id, self.waiting_for_model = self.waiting_for_model, None
+        if run_id is not None and self.app.generation.run is None:
+            self.show(run_id)
 
     def compare(self, a: str, b: str) -> None:
         """Two runs' first responses side by side, the earlier run on the left."""

@@ -62,7 +62,9 @@ class GenerationControl:
         app.run_generation(self.run.generation)
 
     def model_ready(self) -> None:
-        """The model has loaded: run what was asked for while it loaded."""
+        """The model has loaded: show a reopened session's run with its tokens, and run what was
+        asked for while it loaded."""
+        self.app.explore.model_loaded()
         if self.queued is not None:
             self.start(*self.queued)
 

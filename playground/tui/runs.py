@@ -14,7 +14,7 @@ from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.running import Generation
 from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import TokenPiece, params_at, pieces
+from playground.tui.probabilities import TokenPiece, params_at, pieces, token_chars
 
 
 @dataclass
@@ -41,9 +41,8 @@ class RunState:
 
     @classmethod
     def from_record(cls, engine: PlaygroundEngine, record: RunRecord) -> RunState | None:
-        """A saved run with its tokens again, from the probabilities it recorded (each token's own
-        text); None when it has none, or when those texts do not make up its responses (a
-        character split across tokens)."""
+        """A saved run with its tokens again, from the probabilities it recorded; None when it has
+        none, or when its token ids do not decode to its responses' text (text cut at a stop)."""
         responses = [ResponseResult(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params,
                                     None if r.probabilities is None else list(r.probabilities))
                      for r in record.responses]
@@ -53,10 +52,13 @@ class RunState:
                   branch_point=record.branch_point, record_id=record.id)
         for row, response in enumerate(responses):
             infos = response.logprobs
-            if infos is None or "".join(info.text for info in infos) != response.text:
+            chars = None if infos is None else (
+                [len(info.text) for info in infos] if "".join(info.text for info in infos) == response.text
+                else token_chars(engine.tokenizer.decode, response.token_ids, response.text))
+            if infos is None or chars is None:
                 return None
             run.token_ids[row], run.infos[row], run.texts[row] = list(response.token_ids), list(infos), response.text
-            run.token_chars[row] = [len(info.text) for info in infos]
+            run.token_chars[row] = chars
             run.tokens[row] = len(infos)
         return run
 

@@ -52,6 +52,14 @@ def alternative_prompt(alternative: Alternative, chosen: bool) -> Content:
                             plain(visible(alternative.text) or "(no text)"))
 
 
+def not_drawn(index: int, branch_point: int | None) -> str:
+    """Why token ``index`` has no sampled probability: a branch took it from its parent or was
+    forced to write it; else the run was greedy."""
+    if branch_point is None or index > branch_point:
+        return "greedy, not drawn"
+    return "forced, not drawn" if index == branch_point else "the parent's token, not drawn"
+
+
 class InspectorScreen(ModalScreen[BranchChoice | None]):
     """``left``/``right`` (or a click) move the token cursor; ``tab`` goes to the alternatives,
     where ``enter`` (or a click) branches with the one chosen; ``escape`` closes."""
@@ -128,7 +136,8 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
         if info is None:
             lines.append("no probabilities: this run did not ask for them (F7 or the palette turns them on)")
         else:
-            sampled = "none: greedy, not drawn" if info.sampled_logprob is None else percent(info.sampled_logprob)
+            sampled = percent(info.sampled_logprob) if info.sampled_logprob is not None else \
+                f"none: {not_drawn(index, run.branch_point)}"
             lines += [f"probability {percent(info.logprob)} (raw)", f"as sampled {sampled}",
                       f"rank {info.rank} · entropy {info.entropy:.2f} nats"]
         if run.branch_point is not None and index <= run.branch_point:

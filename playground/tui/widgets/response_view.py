@@ -60,9 +60,10 @@ class ResponseView(WindowedHighlighting):
         return super().scroll_cursor_visible(center, animate)
 
     def mark_divergence(self, start: int, length: int, token_index: int) -> None:
-        """Highlight the first token that differs from the other column."""
+        """Highlight the first token that differs from the other column (``token_index`` from 0,
+        said from 1 as the inspector and the runs list count)."""
         self.add_class("-diverged")
-        self.border_subtitle = str(self.border_subtitle or "") + f" · diverges at token {token_index}"
+        self.border_subtitle = str(self.border_subtitle or "") + f" · diverges at token {token_index + 1}"
         end = min(start + length, len(self.streamed))
         self.selection = Selection(self.location_at(self.fill_start + start),
                                    self.location_at(self.fill_start + end))

@@ -149,13 +149,15 @@ class ResponsesPane(Vertical):
             length = chars[at] if at < len(chars) else 0
             view.mark_divergence(run.char_offset(row, at), max(length, 1), at)
 
-    def show_saved(self, run: RunRecord) -> None:
-        """A run from a session file, as it was recorded."""
+    def show_saved(self, run: RunRecord, tokens_later: bool = False) -> None:
+        """A run from a session file, as it was recorded (``tokens_later``: with its tokens once
+        the model has loaded)."""
         before, after = (run.prompt, run.suffix) if run.suffix is not None else ("", "")
         self._layout(len(run.responses))
         for token_map in self.maps:
             token_map.show([])
-            token_map.border_subtitle = "a saved run: its tokens are not kept (F7 shows the text)"
+            token_map.border_subtitle = ("a saved run: its tokens show once the model has loaded" if tokens_later
+                                         else "a saved run: its tokens are not kept") + " (F7 shows the text)"
         for index, view in enumerate(self.views):
             view.start(before, after)
             if index < len(run.responses):

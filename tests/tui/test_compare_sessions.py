@@ -38,7 +38,7 @@ def test_linked_columns_stream_side_by_side_with_different_samples(tiny_model_di
             assert [r.seed for r in result.responses] == [4, 5]
             at = next(i for i, (a, b) in enumerate(zip(*(r.token_ids for r in result.responses))) if a != b)
             assert first.has_class("-diverged") and second.has_class("-diverged")
-            assert f"diverges at token {at}" in str(first.border_subtitle)
+            assert f"diverges at token {at + 1}" in str(first.border_subtitle)  # counted from 1, as the inspector
             chars = app.generation.run.token_chars[0]
             start = sum(chars[:at])
             # a token that is half of a character shows nothing itself: the mark covers the character

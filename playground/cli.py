@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def alternatives_count(text: str) -> int:
     """--logprobs N: a whole number from 0 to 20 (argparse turns the error into one line, exit 2)."""
-    if not text.strip().isdigit() or int(text) > MOST_ALTERNATIVES:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > MOST_ALTERNATIVES:  # not '²'
         raise argparse.ArgumentTypeError(f"give a whole number from 0 to {MOST_ALTERNATIVES} (got {text!r})")
     return int(text)
 

@@ -20,6 +20,7 @@ from playground.runtime.token_view import (
     band,
     branch_request,
     infos_of,
+    is_whole_number,
     probability,
     resolve_alternative,
 )
@@ -56,7 +57,7 @@ def percent(logprob: float | None) -> str:
 def _row_number(args: list[str], position: int, usage: str) -> int:
     if len(args) <= position:
         return 0
-    if not args[position].isdigit() or int(args[position]) < 1:
+    if not is_whole_number(args[position]) or int(args[position]) < 1:
         raise UserError(usage)
     return int(args[position]) - 1
 
@@ -92,7 +93,7 @@ def tokens_command(repl: Repl, args: list[str]) -> None:
 
 def branch_command(repl: Repl, args: list[str]) -> None:
     usage = "usage: /branch K ALT [R] (K: a token's # in /tokens; ALT: its alternative's place, or id:N)"
-    if len(args) not in (2, 3) or not args[0].isdigit():
+    if len(args) not in (2, 3) or not is_whole_number(args[0]):
         raise UserError(usage)
     response, at = _row_number(args, 2, usage), int(args[0])
     run = repl.keeper.last_run

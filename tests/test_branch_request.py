@@ -6,7 +6,8 @@ import pytest
 
 from playground.errors import UserError
 from playground.params import SamplingParams
-from playground.runtime.token_view import branch_request, params_at
+from playground.engine.types import Alternative, TokenInfo
+from playground.runtime.token_view import branch_request, params_at, resolve_alternative
 from tests.session_records import make_run
 
 
@@ -28,3 +29,11 @@ def test_a_branch_outside_the_response_is_one_line() -> None:
         branch_request(run, 0, 3, 1, None)
     with pytest.raises(UserError, match="no response 2"):
         branch_request(run, 1, 0, 1, None)
+
+
+@pytest.mark.parametrize("choice", ["²", "id:²", "0", "3", "id:-1", "id:", "-1"])
+def test_an_alternative_that_is_not_plain_digits_or_out_of_the_list_is_one_line(choice: str) -> None:
+    info = TokenInfo(-0.1, None, 0.5, 1, (Alternative(5, -0.1, "a"), Alternative(6, -2.0, "b")))
+    with pytest.raises(UserError, match="give 1..2"):  # '²' passes str.isdigit but not int()
+        resolve_alternative(info, choice)
+    assert resolve_alternative(info, "2") == 6 and resolve_alternative(info, "id:99") == 99

@@ -35,13 +35,18 @@ def band(info: TokenInfo) -> int:
     return next((index for index, low in enumerate(BANDS) if p >= low), len(BANDS))
 
 
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def resolve_alternative(info: TokenInfo, choice: str) -> int:
     """The token id ALT names at a token: ``N`` the N-th of its listed alternatives (1 = the
     most likely), ``id:N`` token id N (any token of the vocabulary)."""
     text = choice.strip()
-    if text.startswith("id:") and text[3:].isdigit():
+    if text.startswith("id:") and is_whole_number(text[3:]):
         return int(text[3:])
-    if text.isdigit() and 1 <= int(text) <= len(info.top):
+    if is_whole_number(text) and 1 <= int(text) <= len(info.top):
         return info.top[int(text) - 1].token_id
     raise UserError(f"no alternative {choice!r} at this token: give 1..{len(info.top)} (its place in the list) "
                     "or id:N (a token id)")

@@ -47,3 +47,10 @@ def test_an_out_of_range_count_is_one_line_and_exit_2(capsys, tiny_model_dir, va
     out, err = capsys.readouterr()
     assert exit_code.value.code == 2 and out == ""
     assert err.count("\n") == 1 and "--logprobs" in err and "0 to 20" in err
+
+
+def test_logprobs_without_json_says_to_add_it_before_anything_loads(capsys, tiny_model_dir):
+    code = main(["generate", "--model", str(tiny_model_dir / "absent"), "--prompt", "x", "--logprobs", "3"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--logprobs" in err and "add --json" in err

@@ -15,6 +15,7 @@ from playground.runtime.running import Generation
 from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
 from playground.tui.probabilities import TokenPiece, params_at, pieces
+from playground.tui.token_spans import token_chars
 
 
 @dataclass
@@ -42,8 +43,8 @@ class RunState:
     @classmethod
     def from_record(cls, engine: PlaygroundEngine, record: RunRecord) -> RunState | None:
         """A saved run with its tokens again, from the probabilities it recorded (each token's own
-        text); None when it has none, or when those texts do not make up its responses (a
-        character split across tokens)."""
+        text, aligned with the response by ``token_spans``); None when it has none, or when
+        those texts cannot make up its responses."""
         responses = [ResponseResult(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params,
                                     None if r.probabilities is None else list(r.probabilities))
                      for r in record.responses]
@@ -53,10 +54,11 @@ class RunState:
                   branch_point=record.branch_point, record_id=record.id)
         for row, response in enumerate(responses):
             infos = response.logprobs
-            if infos is None or "".join(info.text for info in infos) != response.text:
+            chars = None if infos is None else token_chars([info.text for info in infos], response.text)
+            if infos is None or chars is None:
                 return None
             run.token_ids[row], run.infos[row], run.texts[row] = list(response.token_ids), list(infos), response.text
-            run.token_chars[row] = [len(info.text) for info in infos]
+            run.token_chars[row] = chars
             run.tokens[row] = len(infos)
         return run
 

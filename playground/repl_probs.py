@@ -19,6 +19,7 @@ from playground.runtime.token_view import (
     PLAYGROUND_ALTERNATIVES,
     band,
     branch_request,
+    check_token_index,
     infos_of,
     is_whole_number,
     probability,
@@ -98,8 +99,7 @@ def branch_command(repl: Repl, args: list[str]) -> None:
     response, at = _row_number(args, 2, usage), int(args[0])
     run = repl.keeper.last_run
     infos = infos_of(run, response)
-    if at >= len(infos):
-        raise UserError(f"no token {at} in response {response + 1}: give 0..{len(infos) - 1}")
+    check_token_index(at, len(infos), response)
     assert run is not None  # infos_of checked it
     token = resolve_alternative(infos[at], args[1])
     repl.run_request(branch_request(run, response, at, token, PLAYGROUND_ALTERNATIVES), parent=run)

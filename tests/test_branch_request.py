@@ -31,7 +31,7 @@ def test_a_branch_outside_the_response_is_one_line() -> None:
         branch_request(run, 1, 0, 1, None)
 
 
-@pytest.mark.parametrize("choice", ["²", "id:²", "0", "3", "id:-1", "id:", "-1"])
+@pytest.mark.parametrize("choice", ["²", "id:²", "0", "3", "id:-1", "id:", "-1", "9" * 5000, "id:" + "9" * 5000])
 def test_an_alternative_that_is_not_plain_digits_or_out_of_the_list_is_one_line(choice: str) -> None:
     info = TokenInfo(-0.1, None, 0.5, 1, (Alternative(5, -0.1, "a"), Alternative(6, -2.0, "b")))
     with pytest.raises(UserError, match="give 1..2"):  # '²' passes str.isdigit but not int()

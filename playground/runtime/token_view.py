@@ -36,8 +36,9 @@ def band(info: TokenInfo) -> int:
 
 
 def is_whole_number(text: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` then refuses."""
-    return text.isascii() and text.isdigit()
+    """ASCII digits only (``str.isdigit`` also accepts ``²``, which ``int`` then refuses), and
+    few enough for ``int`` (it refuses a string of over 4,300 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def resolve_alternative(info: TokenInfo, choice: str) -> int:

@@ -122,7 +122,8 @@ def test_save_reopen_and_replay_gives_identical_tokens(tiny_model_dir):
             app.action_replay()
             await wait_for(pilot, lambda: run_finished(app))
             status = str(app.query_one("#run-status").render())
-            assert "✓ replay identical to the saved run (25 tokens)" in status
+            # probabilities are on by default in the playground: the replay checks them too
+            assert "✓ replay identical to the saved run (25 tokens, 25 probabilities within 0.001)" in status
             assert app.generation.run.result.responses[0].token_ids == result.responses[0].token_ids
             original, replay = app.keeper.session.runs  # the replay is recorded too, as a replay of the first
             assert replay.replay_of == original.id and replay.responses[0].token_ids == original.responses[0].token_ids

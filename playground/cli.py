@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def alternatives_count(text: str) -> int:
     """--logprobs N: a whole number from 0 to 20 (argparse turns the error into one line, exit 2)."""
-    if not text.strip().isdigit() or int(text) > MOST_ALTERNATIVES:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > MOST_ALTERNATIVES:  # not '²'
         raise argparse.ArgumentTypeError(f"give a whole number from 0 to {MOST_ALTERNATIVES} (got {text!r})")
     return int(text)
 
@@ -188,10 +189,12 @@ def read_request(args: argparse.Namespace, params: SamplingParams) -> Generation
         prompt = piped
     suffix = cli_io.checked_text(args.suffix, "--suffix") if args.suffix is not None else (
         cli_io.read_file(args.suffix_file, "suffix") if args.suffix_file is not None else None)
-    return GenerationRequest(prompt=prompt, params=params, suffix=suffix, logprobs=getattr(args, "logprobs", None))
+    return GenerationRequest(prompt=prompt, params=params, suffix=suffix, logprobs=args.logprobs)
 
 
 def command_generate(args: argparse.Namespace, params: SamplingParams) -> int:
+    if args.logprobs is not None and not args.json:  # computed, then never shown: say so
+        raise UserError("--logprobs N adds each token's probabilities to the --json output: add --json")
     request = read_request(args, params)
     cli_io.require_stdout()
     options = load_options(args)

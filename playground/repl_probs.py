@@ -20,7 +20,9 @@ from playground.runtime.token_view import (
     PLAYGROUND_ALTERNATIVES,
     band,
     branch_request,
+    check_token_index,
     infos_of,
+    is_whole_number,
     probability,
     resolve_alternative,
 )
@@ -60,7 +62,7 @@ def percent(logprob: float | None) -> str:
 def _row_number(args: list[str], position: int, usage: str) -> int:
     if len(args) <= position:
         return 0
-    if not args[position].isdigit() or int(args[position]) < 1:
+    if not is_whole_number(args[position]) or int(args[position]) < 1:
         raise UserError(usage)
     return int(args[position]) - 1
 
@@ -96,13 +98,12 @@ def tokens_command(repl: Repl, args: list[str]) -> None:
 
 def branch_command(repl: Repl, args: list[str]) -> None:
     usage = "usage: /branch K ALT [R] (K: a token's # in /tokens; ALT: its alternative's place, or id:N)"
-    if len(args) not in (2, 3) or not args[0].isdigit():
+    if len(args) not in (2, 3) or not is_whole_number(args[0]):
         raise UserError(usage)
     response, at = _row_number(args, 2, usage), int(args[0])
     run = repl.keeper.last_run
     infos = infos_of(run, response)
-    if at >= len(infos):
-        raise UserError(f"no token {at} in response {response + 1}: give 0..{len(infos) - 1}")
+    check_token_index(at, len(infos), response)
     assert run is not None  # infos_of checked it
     token = resolve_alternative(infos[at], args[1])
     if token == run.responses[response].token_ids[at]:  # the same run again: nothing new to see

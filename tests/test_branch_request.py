@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from playground.engine.types import Alternative, TokenInfo
 from playground.errors import UserError
 from playground.params import SamplingParams
-from playground.runtime.token_view import branch_request, params_at
+from playground.runtime.token_view import branch_request, params_at, resolve_alternative
 from tests.session_records import make_run
 
 
@@ -28,3 +29,17 @@ def test_a_branch_outside_the_response_is_one_line() -> None:
         branch_request(run, 0, 3, 1, None)
     with pytest.raises(UserError, match="no response 2"):
         branch_request(run, 1, 0, 1, None)
+
+
+@pytest.mark.parametrize("choice", ["²", "id:²", "0", "3", "id:-1", "id:", "-1", "9" * 5000, "id:" + "9" * 5000])
+def test_an_alternative_that_is_not_plain_digits_or_out_of_the_list_is_one_line(choice: str) -> None:
+    info = TokenInfo(-0.1, None, 0.5, 1, (Alternative(5, -0.1, "a"), Alternative(6, -2.0, "b")))
+    with pytest.raises(UserError, match="give 1..2"):  # '²' passes str.isdigit but not int()
+        resolve_alternative(info, choice)
+    assert resolve_alternative(info, "2") == 6 and resolve_alternative(info, "id:99") == 99
+
+
+def test_a_response_stopped_before_its_first_token_has_nothing_to_branch_from() -> None:
+    run = make_run(tokens=0)
+    with pytest.raises(UserError, match="^response 1 has no tokens to branch from"):  # not "give 0..-1"
+        branch_request(run, 0, 0, 1, None)

@@ -40,10 +40,17 @@ def test_greedy_tokens_have_no_sampled_probability_and_the_default_adds_nothing(
     assert "logprobs" not in generate_json(capsys, tiny_model_dir)["responses"][0]
 
 
-@pytest.mark.parametrize("value", ["21", "-1", "two", "1.5"])
+@pytest.mark.parametrize("value", ["21", "-1", "two", "1.5", "", "1e3", "²"])
 def test_an_out_of_range_count_is_one_line_and_exit_2(capsys, tiny_model_dir, value):
     with pytest.raises(SystemExit) as exit_code:  # argparse's own exit, before anything loads
         main(["generate", "--model", str(tiny_model_dir), "--prompt", "x", "--json", "--logprobs", value])
     out, err = capsys.readouterr()
     assert exit_code.value.code == 2 and out == ""
     assert err.count("\n") == 1 and "--logprobs" in err and "0 to 20" in err
+
+
+def test_logprobs_without_json_says_to_add_it_before_anything_loads(capsys, tiny_model_dir):
+    code = main(["generate", "--model", str(tiny_model_dir / "absent"), "--prompt", "x", "--logprobs", "3"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--logprobs" in err and "add --json" in err

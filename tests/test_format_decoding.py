@@ -15,6 +15,7 @@ from playground.engine.engine import Engine
 from playground.engine.handle import GenerationHandle
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
+from playground.response_format import FormatError
 from playground.runtime.running import Generation
 from playground.sessions.records import ModelRecord, RunRecord
 from playground.sessions.session import Session
@@ -155,7 +156,7 @@ def test_a_session_with_formats_round_trips_and_replays_identically(engine):
     assert [r.params.response_format for r in again.responses] == [schema.response_format, pattern.response_format]
 
 
-def test_a_branch_primes_the_format_with_its_prefix_and_a_forced_token_outside_it_ends_the_row(engine):
+def test_a_branch_primes_the_format_with_its_prefix_and_a_forced_token_outside_it_is_refused(engine):
     pattern = {"type": "regex", "value": "[a-z]{2,4}_[0-9]{3}"}
     params = SamplingParams.make(temperature=0, max_new_tokens=20, response_format=pattern)
     whole = engine.generate(GenerationRequest(PROMPT, params)).responses[0]
@@ -163,10 +164,12 @@ def test_a_branch_primes_the_format_with_its_prefix_and_a_forced_token_outside_i
     branch = engine.generate(GenerationRequest(PROMPT, params, prefix_tokens=tuple(whole.token_ids[:1])))
     assert branch.responses[0].token_ids == whole.token_ids and branch.responses[0].format_complete
     outside = engine.tokenizer("{", add_special_tokens=False).input_ids[0]
-    forced = engine.generate(GenerationRequest(PROMPT, params, prefix_tokens=tuple(whole.token_ids[:1]),
-                                               forced_token=outside)).responses[0]
-    assert forced.token_ids[:2] == [whole.token_ids[0], outside]
-    assert forced.finish_reason == "eos_token" and len(forced.token_ids) == 3 and forced.format_complete is False
+    with pytest.raises(FormatError, match=r"^regex .* does not allow '\{' here: pick another alternative"):
+        engine.generate(GenerationRequest(PROMPT, params, prefix_tokens=tuple(whole.token_ids[:1]),
+                                          forced_token=outside))
+    allowed = engine.generate(GenerationRequest(PROMPT, params, prefix_tokens=tuple(whole.token_ids[:1]),
+                                                forced_token=whole.token_ids[1])).responses[0]
+    assert allowed.token_ids == whole.token_ids and allowed.format_complete
 
 
 def test_probabilities_with_a_format_read_the_raw_logits_and_draw_the_same_tokens(engine):

@@ -62,7 +62,9 @@ def test_tokens_shows_spaces_and_control_characters_as_the_inspector_does():
 def test_branch_continues_from_a_token_with_the_chosen_alternative(engine):
     repl, out = drive(engine, lines("/probs on") + "def f(x):" + SEND + lines("/branch 3 2", "/branch 3 id:7",
                                                                                   "/branch 99 1", "/branch 3 11",
-                                                                                  "/history"))
+                                                                                  "/history", "/branch ² 1",
+                                                                                  "/branch " + "9" * 5000 + " 1",
+                                                                                  "/tokens ²"))
     parent, second, third = repl.keeper.session.runs
     tokens, infos = parent.responses[0].token_ids, parent.responses[0].probabilities
     assert second.responses[0].token_ids[:4] == tokens[:3] + [infos[3].top[1].token_id]
@@ -74,6 +76,8 @@ def test_branch_continues_from_a_token_with_the_chosen_alternative(engine):
     assert "error: no token 99 in response 1: give 0..7" in out
     assert "error: no alternative '11' at this token: give 1..10" in out
     assert "#1 at token 3" in out and "#2 at token 3" in out
+    assert "internal error" not in out and out.count("error: usage: /branch K ALT") == 2  # '²' is no number
+    assert out.count("error: usage: /tokens [R]") == 1
 
 
 def test_streamed_tokens_take_their_probabilitys_colour_as_plain_text():

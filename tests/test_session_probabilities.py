@@ -89,6 +89,15 @@ def test_files_without_probabilities_or_branches_still_load():
     (lambda p: p["top_ids"].__setitem__(0, [1]), "top_ids must be an array of 2"),
     (lambda p: p["entropy"].__setitem__(1, "high"), "entropy must be a number or null"),
     (lambda p: p["rank"].__setitem__(0, 0), "rank must be between 1"),
+    (lambda p: p["logprob"].__setitem__(0, 1e300), r"logprob must be a log-probability, 0 or below"),
+    (lambda p: p["sampled_logprob"].__setitem__(0, 0.5), r"sampled_logprob must be a log-probability"),
+    (lambda p: p["top_logprobs"][0].__setitem__(1, 800), r"top_logprobs must be a log-probability"),
+    (lambda p: p["entropy"].__setitem__(0, -1), "entropy must be at least 0"),
+    (lambda p: p["logprob"].__setitem__(0, "NaN"), "logprob must be a number or null"),
+    (lambda p: p["logprob"].__setitem__(0, math.inf), "logprob must be a number or null"),
+    (lambda p: p["top_ids"].__setitem__(0, [1, 2, 3]), "top_ids must be an array of 2"),
+    (lambda p: p["rank"].__setitem__(0, -3), "rank must be between 1"),
+    (lambda p: p.update(alternatives=21), "alternatives must be between 0 and 20"),
 ])
 def test_a_broken_probabilities_field_is_named(engine, change, message):
     run, _ = record(engine, GenerationRequest(PROMPT, PARAMS.replace(num_responses=1), logprobs=2))

@@ -136,6 +136,8 @@ class Engine:
             decoder = self._decoders.decoder([row.params for row in rows], seeds, setup)
             formats = self._formats.matchers([row.params.response_format for row in rows], prepared.end_ids,
                                              setup.prefix, pinned=self.device.type == "cuda")
+            if formats and setup.forced is not None:
+                formats.check_forced(setup.forced, reader.text(setup.forced), [r.params.response_format for r in rows])
             decoder.set_mask(formats.fill() if formats else None)  # the first drawn token's, in the prefill
             live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=given)
 

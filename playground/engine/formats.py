@@ -96,6 +96,14 @@ class RowMatchers:
                 matcher.unsafe_compute_mask_ptr(target.data_ptr(), target.numel() * target.element_size())
         return self.bits
 
+    def check_forced(self, token: int, text: str, formats: Sequence[ResponseFormat]) -> None:
+        """FormatError, one line, when a row's format does not allow a branch's forced ``token``
+        next: forced in anyway, it would end the response at once, incomplete, and say nothing."""
+        for matcher, response_format in zip(self.matchers, formats):
+            if matcher is not None and not matcher.is_error() and matcher.validate_tokens([token]) < 1:
+                raise FormatError(f"{response_format.label()} does not allow {text!r} here: pick another "
+                                  "alternative, or set the format to text to branch with this one")
+
     def accept(self, tokens: Sequence[int], running: Sequence[bool]) -> None:
         """Advance each running row's matcher by its new token."""
         for matcher, token, live in zip(self.matchers, tokens, running):

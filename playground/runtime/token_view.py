@@ -35,13 +35,19 @@ def band(info: TokenInfo) -> int:
     return next((index for index, low in enumerate(BANDS) if p >= low), len(BANDS))
 
 
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts ``²``, which ``int`` then refuses), and
+    few enough for ``int`` (it refuses a string of over 4,300 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def resolve_alternative(info: TokenInfo, choice: str) -> int:
     """The token id ALT names at a token: ``N`` the N-th of its listed alternatives (1 = the
     most likely), ``id:N`` token id N (any token of the vocabulary)."""
     text = choice.strip()
-    if text.startswith("id:") and text[3:].isdigit():
+    if text.startswith("id:") and is_whole_number(text[3:]):
         return int(text[3:])
-    if text.isdigit() and 1 <= int(text) <= len(info.top):
+    if is_whole_number(text) and 1 <= int(text) <= len(info.top):
         return info.top[int(text) - 1].token_id
     raise UserError(f"no alternative {choice!r} at this token: give 1..{len(info.top)} (its place in the list) "
                     "or id:N (a token id)")
@@ -55,13 +61,20 @@ def branch_request(run: RunRecord, response: int, at: int, token: int, alternati
     if not 0 <= response < len(run.responses):
         raise UserError(f"no response {response + 1} in that run: it has {len(run.responses)}")
     source = run.responses[response]
-    if not 0 <= at < len(source.token_ids):
-        raise UserError(f"no token {at} in response {response + 1}: give 0..{len(source.token_ids) - 1}")
+    check_token_index(at, len(source.token_ids), response)
     limit = params_at(run, response, at).max_new_tokens  # counts the given tokens: at least one to draw
     params = params_at(run, response, at).replace(seed=source.seed, num_responses=1,
                                    max_new_tokens=None if limit is None else max(limit, at + 1))
     return GenerationRequest(run.prompt, params, suffix=run.suffix, logprobs=alternatives,
                              prefix_tokens=tuple(source.token_ids[:at]), forced_token=token)
+
+
+def check_token_index(at: int, tokens: int, response: int) -> None:
+    """One line when a response of ``tokens`` tokens has no token ``at``."""
+    if not tokens:
+        raise UserError(f"response {response + 1} has no tokens to branch from (it was stopped before its first)")
+    if not 0 <= at < tokens:
+        raise UserError(f"no token {at} in response {response + 1}: give 0..{tokens - 1}")
 
 
 def params_at(run: RunRecord, response: int, at: int) -> SamplingParams:

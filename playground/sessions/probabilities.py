@@ -58,12 +58,12 @@ def read(value: Any, where: str, token_ids: Sequence[int]) -> tuple[TokenInfo, .
         ids = _row(columns["top_ids"][index], f"{place}.top_ids", count)
         values = _row(columns["top_logprobs"][index], f"{place}.top_logprobs", count)
         top = tuple(Alternative(checks.whole(i, f"{place}.top_ids", 0, TOKEN_ID_LIMIT),
-                                _number(v, f"{place}.top_logprobs", -math.inf), texts.get(str(i), ""))
+                                _logprob(v, f"{place}.top_logprobs", -math.inf), texts.get(str(i), ""))
                     for i, v in zip(ids, values))
-        infos.append(TokenInfo(logprob=_number(columns["logprob"][index], f"{place}.logprob", -math.inf),
-                               sampled_logprob=_number(columns["sampled_logprob"][index],
+        infos.append(TokenInfo(logprob=_logprob(columns["logprob"][index], f"{place}.logprob", -math.inf),
+                               sampled_logprob=_logprob(columns["sampled_logprob"][index],
                                                        f"{place}.sampled_logprob", None),
-                               entropy=_number(columns["entropy"][index], f"{place}.entropy", 0.0),
+                               entropy=_number(columns["entropy"][index], f"{place}.entropy", 0.0, 0.0),
                                rank=checks.whole(columns["rank"][index], f"{place}.rank", 1, TOKEN_ID_LIMIT),
                                top=top, text=texts.get(str(token), "")))
     return tuple(infos)
@@ -101,9 +101,19 @@ def _row(value: Any, where: str, count: int) -> list[Any]:
     return value
 
 
-def _number(value: Any, where: str, null: float | None) -> Any:
+def _number(value: Any, where: str, null: float | None, least: float = -math.inf) -> Any:
     if value is None:
         return null
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise Invalid(f"{where} must be a number or null (got {value!r})")
+    if value < least:
+        raise Invalid(f"{where} must be at least {least:g} (got {value!r})")
     return float(value)
+
+
+def _logprob(value: Any, where: str, null: float | None) -> Any:
+    """A log-probability: at most 0 (a larger one is no probability, and exp() of it overflows)."""
+    number = _number(value, where, null)
+    if number is not None and number > 0:
+        raise Invalid(f"{where} must be a log-probability, 0 or below (got {value!r})")
+    return number

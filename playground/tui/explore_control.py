@@ -105,7 +105,9 @@ class ExploreControl:
         """Open the inspector on the focused response column, at its cursor (or the first token)."""
         run = self.app.generation.run
         if run is None or not any(run.token_ids.values()):
-            self.app.notify("No response to inspect yet: generate first (F5).", severity="warning")
+            done = run is not None and run.result is not None  # stopped before its first token
+            self.app.notify("This run wrote no tokens: nothing to inspect (F5 generates again)." if done else
+                            "No response to inspect yet: generate first (F5).", severity="warning")
             return
         row, token = self._position(run)
         if not run.token_ids[row]:  # the other column has nothing yet

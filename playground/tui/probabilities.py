@@ -5,7 +5,7 @@ parameters that were in force at a token (live changes included). Plain data, no
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from playground.engine.types import LiveChange, TokenInfo
@@ -74,20 +74,6 @@ def pieces(token_ids: Sequence[int], token_chars: Sequence[int], text: str,
         result.append(TokenPiece(index, token_id, text[start:start + length], info))
         start += length
     return result
-
-
-def token_chars(decode: Callable[[list[int]], str], token_ids: Sequence[int], text: str) -> list[int] | None:
-    """How many characters of ``text`` each token wrote, found again from the ids (a saved run
-    keeps no cut): a character split across tokens counts for the first of them, the others
-    write none (``·``), as streaming shows them. None when the ids do not decode to ``text``.
-    Each token's own text cannot say it: the halves of a character are each ``�`` alone."""
-    chars: list[int] = []
-    written = 0
-    for end in range(1, len(token_ids) + 1):
-        length = len(decode(list(token_ids[:end])))
-        chars.append(max(length - written, 0))
-        written = max(length, written)
-    return chars if written == len(text) and decode(list(token_ids)) == text else None
 
 
 def params_at(base: SamplingParams, changes: Iterable[LiveChange], row: int, token: int) -> SamplingParams:

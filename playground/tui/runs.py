@@ -14,7 +14,8 @@ from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.running import Generation
 from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import TokenPiece, params_at, pieces, token_chars
+from playground.tui.probabilities import TokenPiece, params_at, pieces
+from playground.tui.token_spans import token_chars
 
 
 @dataclass
@@ -41,8 +42,9 @@ class RunState:
 
     @classmethod
     def from_record(cls, engine: PlaygroundEngine, record: RunRecord) -> RunState | None:
-        """A saved run with its tokens again, from the probabilities it recorded; None when it has
-        none, or when its token ids do not decode to its responses' text (text cut at a stop)."""
+        """A saved run with its tokens again, from the probabilities it recorded (each token's own
+        text, aligned with the response by ``token_spans``); None when it has none, or when
+        those texts cannot make up its responses."""
         responses = [ResponseResult(r.index, r.text, list(r.token_ids), r.finish_reason, r.seed, r.params,
                                     None if r.probabilities is None else list(r.probabilities))
                      for r in record.responses]
@@ -52,9 +54,7 @@ class RunState:
                   branch_point=record.branch_point, record_id=record.id)
         for row, response in enumerate(responses):
             infos = response.logprobs
-            chars = None if infos is None else (
-                [len(info.text) for info in infos] if "".join(info.text for info in infos) == response.text
-                else token_chars(engine.tokenizer.decode, response.token_ids, response.text))
+            chars = None if infos is None else token_chars([info.text for info in infos], response.text)
             if infos is None or chars is None:
                 return None
             run.token_ids[row], run.infos[row], run.texts[row] = list(response.token_ids), list(infos), response.text

@@ -274,6 +274,19 @@ def test_the_exploring_keys_explain_what_is_missing():
     explore(scenario, generate=False)
 
 
+def test_the_inspector_on_a_run_that_wrote_no_tokens_says_so():
+    async def scenario(pilot, app):
+        request = app.state.request(PROMPT)
+        app.generation.run = RunState(Generation(app.engine, request))
+        app.generation.run.result = app.engine.generate(request)  # finished, and none of it streamed:
+        # as a run stopped before its first token
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.screen is app.default_screen
+        assert any("This run wrote no tokens" in n.message for n in app._notifications)
+    explore(scenario, generate=False)
+
+
 def test_an_inspector_opened_mid_stream_follows_the_run():
     async def scenario(pilot, app):
         request = app.state.request(PROMPT)

@@ -15,9 +15,9 @@ from playground.sessions.records import ModelRecord, RunRecord
 from playground.sessions.session import Session
 from playground.sessions.store import SessionStore
 from playground.tui.app import create_app
-from playground.tui.probabilities import token_chars
 from playground.tui.runs import RunState
 from playground.tui.screens.inspector import InspectorScreen
+from playground.tui.token_spans import token_chars
 from playground.tui.widgets.token_map import TokenMap
 from tests.fakes import ScriptedEngine
 from tests.tui.helpers import run_finished, scripted_app, tiny_app, wait_for
@@ -25,13 +25,14 @@ from tests.tui.helpers import run_finished, scripted_app, tiny_app, wait_for
 PROMPT = "def add(a, b):"
 
 
-def test_token_chars_give_a_split_character_to_its_first_token(real_tokenizer):
+def test_token_chars_give_a_split_character_to_the_token_that_completes_it(real_tokenizer):
     text = "é日本🙂 x"
     ids = real_tokenizer(text, add_special_tokens=False).input_ids
-    assert "".join(real_tokenizer.decode([i]) for i in ids) != text  # the case: a character split
-    chars = token_chars(real_tokenizer.decode, ids, text)
+    texts = [real_tokenizer.decode([i]) for i in ids]
+    assert "".join(texts) != text  # the case: a character split
+    chars = token_chars(texts, text)
     assert chars is not None and sum(chars) == len(text) and len(chars) == len(ids)
-    assert token_chars(real_tokenizer.decode, ids, text + "y") is None  # ids that are not the text
+    assert token_chars(texts, text + "y") is None  # pieces that are not the text
 
 
 def test_a_saved_run_with_split_characters_comes_back_with_its_tokens(engine):

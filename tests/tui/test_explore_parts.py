@@ -134,6 +134,13 @@ def test_runs_group_under_the_run_they_branched_from():
     assert run_line(2, runs[1]).startswith("#2 · branch at token 4 · 5 tokens length · t 0.7")
 
 
+def test_runs_whose_parents_loop_in_a_tampered_file_still_show_as_roots():
+    runs = [record("a", "b", 1), record("b", "a", 1), record("s", "s", 0), record("c", "a", 2)]
+    tree = lineage(runs)
+    assert [r.id for r in tree[None]] == ["a", "b", "s"]  # none vanishes from the list
+    assert [r.id for r in tree["a"]] == ["c"] and "s" not in tree and "b" not in tree
+
+
 def test_a_comparison_marks_only_what_differs():
     left, right, ratio = compare("a = 1\nb = 2\n", "a = 1\nb = 3\nc = 4\n")
     assert "".join(t for t, _ in left.parts) == "a = 1\nb = 2\n"

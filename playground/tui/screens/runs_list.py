@@ -44,11 +44,23 @@ def run_line(number: int, run: RunRecord) -> str:
 
 
 def lineage(runs: Sequence[RunRecord]) -> dict[str | None, list[RunRecord]]:
-    """Runs by the run they branched from (None: not a branch, or its parent is not in the session)."""
-    known = {run.id for run in runs}
+    """Runs by the run they branched from (None: not a branch, its parent is not in the session,
+    or a file's parents loop back to it: a tree reached from None would never show a loop)."""
+    parents = {run.id: run.parent for run in runs}
+
+    def in_a_loop(run_id: str) -> bool:
+        seen, step = set(), parents.get(run_id)
+        while step in parents and step not in seen:
+            if step == run_id:
+                return True
+            seen.add(step)
+            step = parents[step]
+        return False
+
     children: dict[str | None, list[RunRecord]] = {}
     for run in runs:
-        children.setdefault(run.parent if run.parent in known else None, []).append(run)
+        rooted = run.parent not in parents or in_a_loop(run.id)
+        children.setdefault(None if rooted else run.parent, []).append(run)
     return children
 
 

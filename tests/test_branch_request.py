@@ -7,7 +7,7 @@ import pytest
 from playground.engine.types import Alternative, TokenInfo
 from playground.errors import UserError
 from playground.params import SamplingParams
-from playground.runtime.token_view import branch_request, params_at, resolve_alternative
+from playground.runtime.token_view import branch_request, resolve_alternative, run_params_at
 from tests.session_records import make_run
 
 
@@ -15,8 +15,8 @@ def test_a_branch_before_a_live_change_uses_the_parameters_from_before_it() -> N
     run = make_run(seed=7, tokens=5)  # temperature set to 0.0 live from token 2 of response 0
     start = SamplingParams().temperature
     assert start != 0.0
-    assert params_at(run, 0, 1).temperature == start
-    assert params_at(run, 0, 2).temperature == 0.0
+    assert run_params_at(run, 0, 1).temperature == start
+    assert run_params_at(run, 0, 2).temperature == 0.0
     early, late = branch_request(run, 0, 1, 42, 5), branch_request(run, 0, 3, 42, None)
     assert early.params.temperature == start and late.params.temperature == 0.0
     assert early.prefix_tokens == (100,) and early.forced_token == 42 and early.logprobs == 5

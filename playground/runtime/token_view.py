@@ -4,9 +4,9 @@ them by default, how a probability is banded for colouring, and how a branch is 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from playground.engine.types import GenerationRequest, TokenInfo
+from playground.engine.types import GenerationRequest, LiveChange, TokenInfo
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.sessions.records import RunRecord
@@ -62,8 +62,8 @@ def branch_request(run: RunRecord, response: int, at: int, token: int, alternati
         raise UserError(f"no response {response + 1} in that run: it has {len(run.responses)}")
     source = run.responses[response]
     check_token_index(at, len(source.token_ids), response)
-    limit = params_at(run, response, at).max_new_tokens  # counts the given tokens: at least one to draw
-    params = params_at(run, response, at).replace(seed=source.seed, num_responses=1,
+    limit = run_params_at(run, response, at).max_new_tokens  # counts the given tokens: at least one to draw
+    params = run_params_at(run, response, at).replace(seed=source.seed, num_responses=1,
                                    max_new_tokens=None if limit is None else max(limit, at + 1))
     return GenerationRequest(run.prompt, params, suffix=run.suffix, logprobs=alternatives,
                              prefix_tokens=tuple(source.token_ids[:at]), forced_token=token)
@@ -77,14 +77,21 @@ def check_token_index(at: int, tokens: int, response: int) -> None:
         raise UserError(f"no token {at} in response {response + 1}: give 0..{tokens - 1}")
 
 
-def params_at(run: RunRecord, response: int, at: int) -> SamplingParams:
-    """Response ``response``'s parameters when token ``at`` was drawn: its column's (or the
-    run's) with the live changes that had taken effect by then."""
-    params = run.columns[response] if run.columns is not None else run.params
-    for change in run.live_changes:
-        if change.row == response and change.at_token <= at:
+def params_at(base: SamplingParams, changes: Iterable[LiveChange], row: int, token: int) -> SamplingParams:
+    """The parameters row ``row`` drew token ``token`` with: ``base`` and every live change made
+    to that row before it (a change at ``at_token`` applies from that token on)."""
+    params = base
+    for change in changes:
+        if change.row == row and change.at_token <= token:
             params = params.replace(**{change.name: change.value})
     return params
+
+
+def run_params_at(run: RunRecord, response: int, at: int) -> SamplingParams:
+    """Response ``response``'s parameters when token ``at`` was drawn: its column's (or the
+    run's) with the live changes that had taken effect by then."""
+    base = run.columns[response] if run.columns is not None else run.params
+    return params_at(base, run.live_changes, response, at)
 
 
 def infos_of(run: RunRecord | None, response: int) -> Sequence[TokenInfo]:

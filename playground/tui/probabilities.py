@@ -76,16 +76,6 @@ def pieces(token_ids: Sequence[int], token_chars: Sequence[int], text: str,
     return result
 
 
-def params_at(base: SamplingParams, changes: Iterable[LiveChange], row: int, token: int) -> SamplingParams:
-    """The parameters row ``row`` drew token ``token`` with: ``base`` and every live change made
-    to that row before it (a change at ``at_token`` applies from that token on)."""
-    params = base
-    for change in changes:
-        if change.row == row and change.at_token <= token:
-            params = params.replace(**{change.name: change.value})
-    return params
-
-
 #: The parameters the inspector lists, in the panel's order.
 SHOWN = [name for name in PARAMETERS if name not in ("num_responses", "seed", "max_new_tokens")]
 

@@ -12,9 +12,10 @@ from playground.params import SamplingParams
 from playground.runtime.describe import streaming_line
 from playground.runtime.engines import PlaygroundEngine
 from playground.runtime.running import Generation
+from playground.runtime.token_view import params_at
 from playground.sessions.records import RunRecord
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import TokenPiece, params_at, pieces
+from playground.tui.probabilities import TokenPiece, pieces
 from playground.tui.token_spans import token_chars
 
 

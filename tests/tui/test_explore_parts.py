@@ -9,11 +9,11 @@ import pytest
 from playground.engine.types import GenerationRequest, LiveChange, RowFinished, TokenEvent, TokenInfo
 from playground.params import SamplingParams
 from playground.runtime.running import Generation
-from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES
+from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES, params_at
 from playground.sessions.records import ModelRecord, ResponseRecord, RunRecord
 from playground.tui.explore_control import branch_request, token_at
 from playground.tui.messages import TokensStreamed
-from playground.tui.probabilities import HEAT_BANDS, band_of, param_lines, params_at, percent
+from playground.tui.probabilities import HEAT_BANDS, band_of, param_lines, percent
 from playground.tui.runs import RunState
 from playground.tui.screens.inspector import BranchChoice, bar
 from playground.tui.screens.runs_list import lineage, run_line

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.command import CommandInput, CommandPalette
 from textual.pilot import Pilot
 
 from playground.engine.options import LoadOptions
@@ -54,6 +55,32 @@ class ForwardGate:
         engine = load_local_engine(options, progress)
         engine.model.register_forward_hook(self._hook)
         return engine
+
+
+def palette_settled(app: Any, query: str) -> bool:
+    """The command palette shows ``query`` and has finished searching for it. Waiting on hits alone
+    is not enough: hits for an earlier keystroke may still be listed while the search for the
+    last one runs, and a search still running when the app exits fails the test in Textual."""
+    screen = app.screen
+    if not isinstance(screen, CommandPalette) or screen.query_one(CommandInput).value != query:
+        return False
+    return not any(worker.group == CommandPalette._GATHER_COMMANDS_GROUP and not worker.is_finished
+                   for worker in app.workers)
+
+
+async def type_in_palette(pilot: Pilot[Any], query: str) -> None:
+    """Open the command palette, type ``query`` and wait until its search has settled."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*query)
+    await wait_for(pilot, lambda: palette_settled(pilot.app, query))
+
+
+async def run_from_palette(pilot: Pilot[Any], query: str) -> None:
+    """Run the palette's first hit for ``query``, as a user typing it and pressing Enter does."""
+    await type_in_palette(pilot, query)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))
 
 
 def run_finished(app: PlaygroundApp) -> bool:

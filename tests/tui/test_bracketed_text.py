@@ -8,7 +8,7 @@ import html
 import re
 from typing import Any
 
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
@@ -22,7 +22,7 @@ from playground.tui.widgets.param_panel import SLIDER_PARAMETERS
 from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.responses import ResponsesPane
 from playground.tui.widgets.stop_list import StopListView
-from tests.tui.helpers import run_finished, scripted_app, wait_for
+from tests.tui.helpers import palette_settled, run_finished, scripted_app, type_in_palette, wait_for
 
 SIZE = (160, 50)
 #: Each of these once crashed the playground (MarkupError) or lost its brackets.
@@ -133,11 +133,10 @@ def test_bracketed_names_typed_for_a_session_and_a_preset():
             await pilot.pause()
             assert "[/]" in screen_text(app)
             await pilot.press("escape")
-            await pilot.press("ctrl+p")
-            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
-            await pilot.press(*"[/] [x=")
-            await pilot.pause()
+            await type_in_palette(pilot, "[/] [x=")
             assert "[/] [x=" in screen_text(app)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
     asyncio.run(scenario())
 
 
@@ -156,9 +155,7 @@ def test_bracketed_names_from_preset_theme_and_session_files():
     saved = keeper.save(SamplingParams(), name=str(locations.sessions_dir() / "[x=].json"))
 
     async def palette(pilot: Pilot[Any], app: PlaygroundApp, query: str) -> None:
-        await pilot.press("ctrl+p", *query)
-        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
-                       and app.screen.query_one(CommandList).option_count > 0)
+        await type_in_palette(pilot, query)
 
     async def scenario():
         app = playground()
@@ -182,9 +179,10 @@ def test_bracketed_names_from_preset_theme_and_session_files():
             await wait_for(pilot, lambda: app.theme == "mark[/]up")
             app.search_themes()  # Textual's own theme picker
             await pilot.press(*"mark")
-            await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+            await wait_for(pilot, lambda: palette_settled(app, "mark"))
             assert "mark[/]up" in screen_text(app)
             await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
 
             await pilot.press("f2")
             await wait_for(pilot, lambda: bool(app.screen.query(DataTable)))

@@ -24,7 +24,7 @@ from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.token_map import CURSOR_STYLE, HeatLegend, TokenMap
 from tests.fake_probabilities import SCRIPT_PROBABILITIES, info_at
 from tests.fakes import SCRIPT
-from tests.tui.helpers import run_finished, scripted_app, wait_for
+from tests.tui.helpers import run_finished, run_from_palette, scripted_app, wait_for
 
 SIZE = (100, 34)
 PROMPT = "def fib(n):\n"
@@ -107,8 +107,7 @@ def test_the_heatmap_key_turns_probabilities_on_for_the_next_run():
             assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
             assert "$text-muted" not in str(span_styles(token_map)) and "no probabilities" not in str(
                 token_map.border_subtitle)
-            await pilot.press("ctrl+p")
-            await pilot.press(*"probabilities", "enter")
+            await run_from_palette(pilot, "probabilities")
             await wait_for(pilot, lambda: not app.state.probabilities)
             assert not app.state.heatmap  # no probabilities, no heatmap
     asyncio.run(scenario())

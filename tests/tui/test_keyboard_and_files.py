@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, Label, ListView, TextArea
 
 from playground.engine.options import LoadOptions
@@ -18,7 +17,7 @@ from playground.tui.widgets.prompt_editor import PromptEditor
 from playground.tui.widgets.response_view import ResponseView
 from playground.tui.widgets.stop_list import StopList, shown_stop
 from tests.fakes import ScriptedEngine
-from tests.tui.helpers import run_finished, scripted_app, wait_for
+from tests.tui.helpers import run_finished, run_from_palette, scripted_app, wait_for
 
 SIZE = (150, 45)
 
@@ -33,11 +32,7 @@ def area(app) -> str:
 
 
 async def palette(pilot, command: str) -> None:
-    await pilot.press("ctrl+p", *command)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette)
-                   and pilot.app.screen.query_one(CommandList).option_count > 0)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))
+    await run_from_palette(pilot, command)
 
 
 def test_f6_cycles_editor_panel_responses_and_focus_comes_back_after_every_screen():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, RadioSet, Select, Switch
 
 from playground.config import load_config
@@ -20,7 +19,7 @@ from playground.tui.widgets.seed_field import SeedField
 from playground.tui.widgets.slider import Slider
 from playground.tui.widgets.stop_list import StopList
 from tests.fakes import FakeLoaded, GatedEngine, ScriptedEngine
-from tests.tui.helpers import ForwardGate, run_finished, scripted_app, tiny_app, wait_for
+from tests.tui.helpers import ForwardGate, run_finished, run_from_palette, scripted_app, tiny_app, wait_for
 
 SIZE = (150, 45)
 
@@ -363,18 +362,10 @@ def test_palette_has_presets_and_applying_one_updates_the_panel():
             assert "Copy response 2" not in titles  # one response: no second column to keep
             app.state = app.state.with_value("num_responses", 2)
             assert "Copy response 2" in [c.title for c in app.palette_commands()]
-            await pilot.press("ctrl+p")
-            await pilot.press(*"Preset: precise-code")
-            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
-                           and app.screen.query_one(CommandList).option_count > 0)
-            await pilot.press("enter")  # the provider's hit runs the app's action
+            await run_from_palette(pilot, "Preset: precise-code")  # the provider's hit runs the app's action
             await wait_for(pilot, lambda: app.state.params.temperature == 0.2)
             assert app.state.params.top_p == 0.95 and app.query_one("#input-temperature", Input).value == "0.2"
-            await pilot.press("ctrl+p")
-            await pilot.press(*"Theme: starcoder-light")
-            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette)
-                           and app.screen.query_one(CommandList).option_count > 0)
-            await pilot.press("enter")
+            await run_from_palette(pilot, "Theme: starcoder-light")
             await wait_for(pilot, lambda: app.theme == "starcoder-light")
     asyncio.run(scenario())
 

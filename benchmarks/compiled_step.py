@@ -29,15 +29,17 @@ def time_steps(step: Any, count: int) -> float:
 
 
 def guard_check_seconds(module: torch.nn.Module, repeats: int = 200) -> float:
-    """Seconds one call spends checking the guards of the compiled forward it would run."""
+    """Seconds one step spends checking the guards of the two compiled halves it runs."""
     from torch._dynamo.eval_frame import _debug_get_cache_entry_list
 
-    entries = _debug_get_cache_entry_list(type(module).forward.__code__)
+    halves = [_debug_get_cache_entry_list(part.__code__) for part in (type(module).compute_logits,
+                                                                       type(module).sample)]
     started = time.perf_counter()
     for _ in range(repeats):
-        for entry in entries:
-            if entry.guard_manager.check({"self": module}):
-                break
+        for entries in halves:
+            for entry in entries:
+                if entry.guard_manager.check({"self": module}):
+                    break
     return (time.perf_counter() - started) / repeats
 
 

@@ -40,7 +40,8 @@ def build_model(settings: dict[str, Any], device: torch.device, dtype: torch.dty
     return model.to(dtype).eval()
 
 
-def make_engine(model: Any, decode: str, quantize: str = "none") -> Any:
+def make_engine(model: Any, decode: str, quantize: str = "none", eos_token_id: int = -1) -> Any:
+    """An engine over ``model``; by default it never ends a response early (fixed lengths)."""
     from playground.engine.demo import build_tokenizer
     from playground.engine.engine import Engine
     from playground.engine.loading import LoadedModel
@@ -48,7 +49,7 @@ def make_engine(model: Any, decode: str, quantize: str = "none") -> Any:
     device = next(model.parameters()).device
     loaded = LoadedModel(model=model, tokenizer=build_tokenizer(), name="starcoder2 (random weights)",
                          revision=None, device=device, dtype=str(next(model.parameters()).dtype),
-                         quantize=quantize, load_s=0.0, eos_token_id=-1,  # never ends early: fixed lengths
+                         quantize=quantize, load_s=0.0, eos_token_id=eos_token_id,
                          context_window=model.config.max_position_embeddings, is_demo=False)
     return Engine(loaded, decode=decode)
 

@@ -80,8 +80,13 @@ def test_compiled_step_writes_the_kv_cache_in_place(compiled, loaded):
     config = loaded.model.config
     cache_shape = (config.num_hidden_layers, 1, config.num_key_value_heads, config.sliding_window,
                    config.hidden_size // config.num_attention_heads)
-    [graph] = compiled.graphs
-    inputs = [n for n in graph.nodes if n.op == "placeholder" and tuple(n.meta["val"].shape) == cache_shape]
+    def cache_inputs(graph):
+        return [n for n in graph.nodes if n.op == "placeholder" and tuple(n.meta["val"].shape) == cache_shape]
+
+    # The step is two graphs, the forward and the sampling: only the forward sees the cache.
+    assert len(compiled.graphs) == 2
+    [graph] = [graph for graph in compiled.graphs if cache_inputs(graph)]
+    inputs = cache_inputs(graph)
     writes = [n for n in graph.nodes if n.target is aten.index_put_.default and source_input(n) in inputs]
     assert len(inputs) == 2 and len(writes) == 2 * config.num_hidden_layers  # keys and values, every layer
     assert cache_copies(graph, cache_shape) == []
@@ -158,10 +163,12 @@ def test_batch_sizes_stay_separate_graphs_under_the_guard_filter(loaded):
         Engine(loaded, decode="static")
     engine.warm_up((1, 2))
     modules = [engine._decoders.static[rows].step_module for rows in (1, 2)]
-    entries = _debug_get_cache_entry_list(DecodeStep.forward.__code__)
-    with torch.inference_mode():  # the global state the steps were compiled (and run) in
-        chosen = [[entry for entry in entries if entry.guard_manager.check({"self": module})] for module in modules]
-    assert all(len(matches) >= 1 for matches in chosen) and chosen[0][0] is not chosen[1][0]
+    for part in (DecodeStep.compute_logits, DecodeStep.sample):  # the step's two compiled halves
+        entries = _debug_get_cache_entry_list(part.__code__)
+        with torch.inference_mode():  # the global state the steps were compiled (and run) in
+            chosen = [[entry for entry in entries if entry.guard_manager.check({"self": module})]
+                      for module in modules]
+        assert all(len(matches) >= 1 for matches in chosen) and chosen[0][0] is not chosen[1][0], part
     for rows in (1, 2):
         params = SamplingParams.make(temperature=0.9, seed=2, max_new_tokens=10, num_responses=rows)
         assert [r.token_ids for r in engine.generate(GenerationRequest(LONG, params)).responses] == \

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -31,9 +31,10 @@ def keep_step_guards(entries: Sequence[Any]) -> list[bool]:
             for entry in entries]
 
 
-def compile_step(step: torch.nn.Module, device: torch.device, options: dict[str, Any]) -> Any:
-    """torch.compile the step with no graph break allowed (fullgraph) and static shapes; on
-    CUDA in reduce-overhead mode, which replays it as a CUDA graph.
+def compile_step(step: Callable[[], Any], device: torch.device, options: dict[str, Any]) -> Any:
+    """torch.compile a part of the step (a module, or a method of one) with no graph break
+    allowed (fullgraph) and static shapes; on CUDA in reduce-overhead mode, which replays it
+    as a CUDA graph.
 
     ``options``: ``mode`` and ``backend`` as torch.compile takes them; ``all_guards`` True
     keeps every guard (for comparison)."""

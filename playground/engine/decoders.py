@@ -6,7 +6,8 @@
   decode step holding forward and sampling; compiled, with CUDA graphs on a GPU.
 
 ``steps`` drives any of them and hides the overlap: it yields each step's tokens, and with a
-decoder that ``overlaps`` it has already launched the next step when it does. ``Decoders``
+decoder that ``overlaps`` it has already launched the next step when it does (with a response
+format, the next step's forward: its sampling waits for the host's mask). ``Decoders``
 owns an engine's decode path: it builds, compiles and keeps one static decoder per batch
 size, and falls back (compiled -> static -> eager) with one line saying so when a step
 cannot compile or run on this machine.
@@ -52,7 +53,17 @@ class Decoder(Protocol):
 
     def prefill(self, prompt: torch.Tensor) -> None: ...
 
-    def launch(self) -> None: ...
+    def launch(self) -> None:
+        """Queue the next step: ``launch_forward`` then ``launch_sampling``."""
+        ...
+
+    def launch_forward(self) -> None:
+        """Queue the next step's forward: its logits, from the current tokens."""
+        ...
+
+    def launch_sampling(self) -> None:
+        """Queue the next step's sampling, with the mask and parameters set by now."""
+        ...
 
     def request_tokens(self) -> None:
         """Queue the copy of the current tokens to the host (no wait)."""
@@ -71,30 +82,47 @@ StepTokens = tuple[list[int], list[list[float]] | None]
 
 
 def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int], bool],
-          look_ahead: bool = True) -> Iterator[StepTokens]:
+          forward_ahead: Callable[[int], bool] | None = None) -> Iterator[StepTokens]:
     """Each step's tokens and their packed information (None unless asked for), token 0 first.
     ``before_launch(k)`` runs before token k is launched
     (live changes apply there, from token k on) and says whether to launch it at all.
 
     An overlapping decoder queues the copy of token k, launches token k+1 and only then waits
     for the copy, so the device computes k+1 while the host handles k; a live change made
-    while token k is handled then applies from token k+2. ``look_ahead`` False turns that off
-    (a response format's mask for token k+1 needs token k on the host).
+    while token k is handled then applies from token k+2.
+
+    With ``forward_ahead`` (a response format: the mask for token k+1 needs token k on the
+    host), only the forward of k+1 goes ahead, when ``forward_ahead(k+1)`` says a row may
+    still take it; ``before_launch(k+1)`` then runs once token k is handled (the mask and live
+    changes apply to k+1) and its sampling follows. A forward that goes ahead of the token
+    ending every row is the one step computed in vain.
     """
     decoder.prefill(prompt)
     launched = 1  # tokens whose computation has started: token 0 came with the prefill
     while True:
         decoder.request_tokens()
-        ahead = look_ahead and decoder.overlaps and before_launch(launched)
-        if ahead:
-            decoder.launch()
-            launched += 1
+        if forward_ahead is None:
+            ahead = decoder.overlaps and before_launch(launched)
+            if ahead:
+                decoder.launch()
+                launched += 1
+            yield decoder.received_tokens(), decoder.received_info()
+            if not ahead:
+                if not before_launch(launched):
+                    return
+                decoder.launch()
+                launched += 1
+            continue
+        forwarded = decoder.overlaps and forward_ahead(launched)
+        if forwarded:
+            decoder.launch_forward()
         yield decoder.received_tokens(), decoder.received_info()
-        if not ahead:
-            if not before_launch(launched):
-                return
-            decoder.launch()
-            launched += 1
+        if not before_launch(launched):
+            return
+        if not forwarded:
+            decoder.launch_forward()
+        decoder.launch_sampling()
+        launched += 1
 
 
 def choose_path(requested: str, model: Any, device: torch.device, quantize: str) -> str:

@@ -104,9 +104,19 @@ class EagerDecoder:
         self._sample(logits, self.setup.forced)
 
     def launch(self) -> None:
+        self.launch_forward()
+        self.launch_sampling()
+
+    def launch_forward(self) -> None:
         started = time.perf_counter()
-        self._sample(decode_one_token(self.model, self.tokens, self.cache, self.keyword))
+        self._logits = decode_one_token(self.model, self.tokens, self.cache, self.keyword)
         if self.device.type != "cuda":  # computed here; on CUDA only queued
+            self.blocked_s += time.perf_counter() - started
+
+    def launch_sampling(self) -> None:
+        started = time.perf_counter()
+        self._sample(self._logits)
+        if self.device.type != "cuda":
             self.blocked_s += time.perf_counter() - started
 
     def _sample(self, logits: torch.Tensor, forced: int | None = None) -> None:

@@ -141,19 +141,23 @@ class Engine:
             decoder.set_mask(formats.fill() if formats else None)  # the first drawn token's, in the prefill
             live_changes += self._apply_changes(handle, request.scheduled, rows, decoder, at_token=given)
 
+            def may_take(token_index: int) -> bool:
+                """No surplus step: launch only while a row may still need this token."""
+                return not handle.cancelled and any(row.finish_reason is None and given + token_index < row.limit
+                                                    for row in rows)
+
             def before_launch(token_index: int) -> bool:
                 live_changes.extend(self._apply_changes(handle, request.scheduled, rows, decoder,
                                                         given + token_index))
-                # No surplus step: launch only while a row may still need this token.
-                go = not handle.cancelled and any(row.finish_reason is None and given + token_index < row.limit
-                                                  for row in rows)
+                go = may_take(token_index)
                 if go and formats:
                     decoder.set_mask(formats.fill())
                 return go
 
             prompt = torch.tensor([prepared.ids + list(setup.prefix)], dtype=torch.long, device=self.device)
-            # One device-to-host copy per step; a format's mask for token k+1 needs token k: no look-ahead.
-            for token_list, packed in steps(decoder, prompt, before_launch, look_ahead=formats is None):
+            # One device-to-host copy per step; a format's mask for token k+1 needs token k: only
+            # the forward of k+1 goes ahead, its sampling waits for the mask.
+            for token_list, packed in steps(decoder, prompt, before_launch, may_take if formats else None):
                 last_token_at = time.perf_counter()
                 if first_token_at is None and given:
                     given_events = prefix_events(rows, setup.prefix, decoder.prefix_info, reader)

@@ -1,6 +1,11 @@
-"""The ring-buffer decode path: one decode step, forward and sampling chain together, as a
-module whose every per-step value is a buffer updated in place. Compiled (CUDA graphs on a
-GPU) it runs without a host round trip but the one copy of the new tokens.
+"""The ring-buffer decode path: one decode step, forward and sampling chain, as a module whose
+every per-step value is a buffer updated in place. Compiled (CUDA graphs on a GPU) it runs
+without a host round trip but the one copy of the new tokens.
+
+The step is two compiled functions, the forward (logits into a buffer) and the sampling chain,
+launched back to back. Split, the host can queue the forward of token k+1 before it has token
+k and fill a response format's mask for k+1 while the device runs it: the sampling, which
+needs the mask, follows once the host has it. One graph each, with or without a format.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ COMPILE_CALLS = 3
 
 
 class DecodeStep(nn.Module):
-    """One decode step, forward and sampling, with all its state as buffers: position, step,
+    """One decode step, forward (``compute_logits``) and sampling (``sample``), with all its
+    state as buffers: position, step, logits,
     tokens, seeds, per-row parameters, penalty counts and the ring cache. Buffers are fixed
     addresses, so the compiled step (and its CUDA graph) is reused for every token and every
     later generation, and a slider change is a write into a buffer, never a recompile. Every
@@ -43,6 +49,7 @@ class DecodeStep(nn.Module):
     seeds: torch.Tensor
     packed: torch.Tensor
     token_mask: torch.Tensor
+    logits: torch.Tensor
 
     def __init__(self, model: Any, rows: int, device: torch.device) -> None:
         super().__init__()
@@ -61,17 +68,28 @@ class DecodeStep(nn.Module):
                    "position": torch.zeros((), dtype=torch.long, device=device),
                    "step": torch.zeros((), dtype=torch.long, device=device),
                    "token_mask": all_allowed(rows, vocab_size, device),  # every bit set: no format
+                   # The forward's result, read by the sampling: float32 as the chain reads it.
+                   "logits": torch.zeros(rows, vocab_size, dtype=torch.float32, device=device),
                    **{f"param_{name}": tensor for name, tensor in vars(self.params).items()}}
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
 
     def forward(self) -> torch.Tensor:
-        logits = decode_forward(self.model, self.cache, self.tokens, self.position)
-        tokens, packed = next_tokens_with_info(logits, self.penalties, self.params, self.seeds, self.step,
+        """The whole step, uncompiled (the decoder compiles and runs the two halves)."""
+        self.compute_logits()
+        return self.sample()
+
+    def compute_logits(self) -> None:
+        """Each row's last token through the model: its next-token logits into ``logits``."""
+        self.logits.copy_(decode_forward(self.model, self.cache, self.tokens, self.position))
+        self.position.add_(1)
+
+    def sample(self) -> torch.Tensor:
+        """The sampling chain on ``logits`` (the mask first): the next tokens and their information."""
+        tokens, packed = next_tokens_with_info(self.logits, self.penalties, self.params, self.seeds, self.step,
                                                MOST_ALTERNATIVES, mask=self.token_mask)
         self.tokens.copy_(tokens)
         self.packed.copy_(packed)
-        self.position.add_(1)
         self.step.add_(1)
         return tokens
 
@@ -82,8 +100,10 @@ class StaticDecoder:
 
     With ``overlaps`` (the default on CUDA) the host queues the copy of token k, launches
     step k+1 and only then waits for the copy, so the device always has a step in hand while
-    the host detokenizes. ``blocked_s`` counts the seconds the host spent waiting on the
-    device (and, on a CPU, computing in ``launch``): what is left of the loop is host work.
+    the host detokenizes; with a response format it launches the forward of k+1, and the
+    sampling once the host has filled the mask (``launch_forward``, ``launch_sampling``).
+    ``blocked_s`` counts the seconds the host spent waiting on the device (and, on a CPU,
+    computing in ``launch``): what is left of the loop is host work.
     """
 
     def __init__(self, model: Any, rows: int, device: torch.device, compiled: bool,
@@ -92,7 +112,9 @@ class StaticDecoder:
         self._overlap = device.type == "cuda" if overlap is None else overlap
         self.step_module = DecodeStep(model, rows, device)
         self.params = self.step_module.params
-        self.run_step = compile_step(self.step_module, device, compile_options or {}) if compiled else self.step_module
+        module, options = self.step_module, compile_options or {}
+        self.run_forward = compile_step(module.compute_logits, device, options) if compiled else module.compute_logits
+        self.run_sampling = compile_step(module.sample, device, options) if compiled else module.sample
         self.ready = False
         self.blocked_s = 0.0
         pinned = device.type == "cuda"
@@ -160,12 +182,26 @@ class StaticDecoder:
         module.position.fill_(prompt.shape[1])
         module.step.fill_(given + 1)
 
+    def run_step(self) -> None:
+        """The forward and the sampling, back to back."""
+        self.run_forward()
+        self.run_sampling()
+
     def launch(self) -> None:
+        self._run(self.run_step)
+
+    def launch_forward(self) -> None:
+        self._run(self.run_forward)
+
+    def launch_sampling(self) -> None:
+        self._run(self.run_sampling)
+
+    def _run(self, part: Any) -> None:
         if self.device.type == "cuda":
-            self.run_step()  # queued: returns once launched
+            part()  # queued: returns once launched
             return
         started = time.perf_counter()
-        self.run_step()  # computed here: time the host waits for the result
+        part()  # computed here: time the host waits for the result
         self.blocked_s += time.perf_counter() - started
 
     def request_tokens(self) -> None:

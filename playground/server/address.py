@@ -25,20 +25,20 @@ def checked_url(url: str) -> str:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
             or not _HOST.fullmatch(parts.hostname):
-        raise UserError(f"--server {_shown(url)!r} is not a server address: give one like http://host:8000")
+        raise UserError(f"--server {shown_url(url)!r} is not a server address: give one like http://host:8000")
     try:
         port = parts.port
     except ValueError:  # not a number, or over 65535
         port = 0
     if port == 0:
-        raise UserError(f"--server {_shown(url)!r} has no usable port: give a number from 1 to 65535, "
+        raise UserError(f"--server {shown_url(url)!r} has no usable port: give a number from 1 to 65535, "
                         "like http://host:8000")
     path = parts.path.rstrip("/")
     path = path[: -len("/v1")] if path.endswith("/v1") else path
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """An address that may not parse, as an error line shows it: without credentials when it parses."""
     try:
         return public_url(url)

@@ -169,6 +169,13 @@ class PlaygroundApp(PlainTextApp):
         self.load_model(self.options)
         self.call_after_refresh(self.areas.restore)
 
+    @on(Button.Pressed, "#retry-load")
+    def action_retry_load(self) -> None:
+        """The same load again: a server that is up now, a model file fixed since."""
+        self.model_status = ModelStatus("connecting to the server again" if self.options.server else "loading again")
+        self.load_model(self.options)
+        self.call_after_refresh(self.areas.restore)
+
     # ---------------------------------------------------------------- workers: one place for errors
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

@@ -17,6 +17,7 @@ from textual.theme import ThemeProvider
 from playground.presets import Preset, available_presets
 from playground.runtime.describe import preset_summary
 from playground.runtime.prompts import FILL_MARKER
+from playground.server.address import shown_url
 from playground.tui.safe_text import highlighted, markup_literal, plain
 
 if TYPE_CHECKING:
@@ -38,9 +39,10 @@ class PaletteSource(Protocol):
 
 
 def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_demo: bool, *, columns: int = 1,
-                        remembers_theme: bool = True) -> list[PaletteCommand]:
+                        remembers_theme: bool = True, retry: str | None = None) -> list[PaletteCommand]:
     """``columns``: response columns there are to keep (a second one only in two-response mode
-    or after a two-response run); ``remembers_theme``: config.toml can be written."""
+    or after a two-response run); ``remembers_theme``: config.toml can be written; ``retry``:
+    the help of "Try loading again", offered after a load failed."""
     commands = [PaletteCommand(f"Preset: {preset.name}", f"{preset.description or 'apply'} ({preset_summary(preset)})",
                                f"apply_preset({preset.name!r})") for preset in presets]
     commands += [
@@ -75,6 +77,8 @@ def playground_commands(presets: Iterable[Preset], themes: Iterable[str], offer_
                        "export_markdown"),
         PaletteCommand("Save parameters as preset", "A TOML file in your presets folder", "save_preset"),
     ]
+    if retry is not None:
+        commands.append(PaletteCommand("Try loading again", retry, "retry_load"))
     if offer_demo:
         commands.append(PaletteCommand("Load the demo model",
                                        "A tiny random-weight model: try everything, output is noise", "load_demo"))
@@ -92,9 +96,12 @@ def commands_for(app: PlaygroundApp) -> list[PaletteCommand]:
     offer_demo = app.engine is None or not app.options.demo
     run = app.generation.run
     ran_two = run is not None and run.result is not None and len(run.result.responses) == 2
+    retry = None
+    if app.model_status.failed:
+        retry = f"Connect to {shown_url(app.options.server)} again" if app.options.server else "Load the model again"
     return playground_commands(presets.values(), app.available_themes, offer_demo,
                                columns=2 if ran_two or app.state.responses == 2 else 1,
-                               remembers_theme=not app.config.broken)
+                               remembers_theme=not app.config.broken, retry=retry)
 
 
 class PlaygroundCommands(Provider):

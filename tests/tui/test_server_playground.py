@@ -11,7 +11,7 @@ from playground.params import SamplingParams
 from playground.tui.app import create_app
 from playground.tui.widgets.response_view import ResponseView
 from tests.server_stub import StubHandler, chunk, models, stub_server, tokenize
-from tests.tui.helpers import run_finished, wait_for
+from tests.tui.helpers import run_finished, run_from_palette, wait_for
 
 
 def completions(handler: StubHandler, body: dict[str, Any]) -> None:
@@ -42,3 +42,32 @@ def test_the_playground_runs_on_a_server_as_on_a_local_model() -> None:
         asyncio.run(scenario(url))
     sent = [body for path, _headers, body in seen if path == "/v1/completions"]
     assert sorted(body["seed"] for body in sent) == [10, 11] and all(b["prompt"] == list(b"def f():") for b in sent)
+
+
+def test_a_server_that_failed_at_start_is_tried_again_from_the_status_line_and_the_palette() -> None:
+    """Down (here: answering 503) when the playground starts; up later: Try again connects, no restart."""
+    def unavailable(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_json({"error": "starting"}, status=503)
+
+    routes = {"/v1/models": unavailable, "/tokenize": tokenize, "/v1/completions": completions}
+
+    async def scenario(url: str) -> None:
+        app = create_app(LoadOptions(server=url))
+        async with app.run_test(size=(150, 45)) as pilot:
+            await wait_for(pilot, lambda: app.model_status.failed)
+            assert app.query_one("#retry-load").display and app.engine is None
+            assert "503" in app.model_status.text
+            await pilot.click("#retry-load")  # still down: the same one line again
+            await wait_for(pilot, lambda: app.model_status.failed)
+            assert sum(path == "/v1/models" for path, _headers, _body in seen) == 2
+            titles = {command.title: command.help for command in app.palette_commands()}
+            assert titles["Try loading again"] == f"Connect to {url} again"
+            routes["/v1/models"] = models("starcoder2-15b", context=64)  # the server is up now
+            await run_from_palette(pilot, "Try loading again")
+            await wait_for(pilot, lambda: app.engine is not None)
+            assert app.model_status.text.startswith(f"starcoder2-15b on {url}")
+            assert not app.query_one("#retry-load").display
+            assert "Try loading again" not in [command.title for command in app.palette_commands()]
+
+    with stub_server(routes) as (url, seen):
+        asyncio.run(scenario(url))

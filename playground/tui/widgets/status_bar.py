@@ -18,7 +18,8 @@ from playground.tui.safe_text import plain
 class ModelStatus:
     """What the status line says about the model: ``text`` (a stage, the model line or why it
     failed), bytes ``done`` of ``total`` while loading (None: not known yet), and whether it
-    is ``loading``, has ``failed`` (then ``offer_demo``: show the demo model's button)."""
+    is ``loading``, has ``failed`` (then a button to try the same load again, and with
+    ``offer_demo`` one for the demo model)."""
 
     text: str = "starting…"
     done: int | None = None
@@ -45,7 +46,7 @@ class StatusBar(Horizontal):
         & > #model-status { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
         & > #load-progress { width: 30; margin-left: 1; }
         & > #run-status { width: auto; margin-left: 2; color: $text-muted; }
-        & > #load-demo { height: 1; min-width: 20; border: none; margin-left: 1; }
+        & > #load-demo, & > #retry-load { height: 1; min-width: 11; border: none; margin-left: 1; }
         &.-error > #model-status { color: $error; text-style: bold; }
     }
     """
@@ -59,11 +60,13 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("", id="model-status")
         yield ProgressBar(total=None, show_eta=False, id="load-progress")
+        yield Button("Try again", id="retry-load", variant="primary", compact=True)
         yield Button("Load the demo model", id="load-demo", variant="warning", compact=True)
         yield Label("", id="run-status")
 
     def on_mount(self) -> None:
-        self.query_one("#load-demo", Button).can_focus = False  # a click target: focus stays where it was
+        for button in self.query(Button):
+            button.can_focus = False  # a click target: focus stays where it was
         self._show_model(self.model_status)
         self._show_run(self.run_status)
 
@@ -82,6 +85,7 @@ class StatusBar(Horizontal):
         bar.display = status.loading
         if status.loading:
             bar.update(total=status.total or None, progress=status.done or 0)
+        self.query_one("#retry-load", Button).display = status.failed
         self.query_one("#load-demo", Button).display = status.failed and status.offer_demo
 
     def _show_run(self, text: str) -> None:

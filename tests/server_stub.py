@@ -3,7 +3,9 @@ to show on demand: a 401, a timeout, an error event mid-stream, a stream cut aft
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,10 @@ class StubHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.append(self.connection)  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self._route({})
@@ -79,12 +85,16 @@ def chunk(text: str, token_ids: list[int], finish: str | None = None, stop: Any 
 
 
 @contextmanager
-def stub_server(routes: dict[str, Route]) -> Iterator[tuple[str, list[tuple[str, dict[str, str], dict[str, Any]]]]]:
-    """``(url, requests seen)`` while the stub serves ``routes``."""
+def stub_server(routes: dict[str, Route], port: int = 0,
+                keep_alive: bool = False) -> Iterator[tuple[str, list[tuple[str, dict[str, str], dict[str, Any]]]]]:
+    """``(url, requests seen)`` while the stub serves ``routes`` (on ``port``; 0: any free one).
+    ``keep_alive``: HTTP/1.1, whose JSON answers leave the connection open, as vLLM's server does."""
     seen: list[tuple[str, dict[str, str], dict[str, Any]]] = []
-    handler = type("Handler", (StubHandler,), {"routes": routes, "seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    protocol = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+    handler = type("Handler", (StubHandler,), {"routes": routes, "seen": seen, "protocol_version": protocol})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
+    server.open_connections = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -92,3 +102,7 @@ def stub_server(routes: dict[str, Route]) -> Iterator[tuple[str, list[tuple[str,
     finally:
         server.shutdown()
         server.server_close()
+        for connection in server.open_connections:  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError):  # as a process that ends: its connections close too
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()

@@ -184,3 +184,23 @@ def test_logprobs_map_to_token_infos() -> None:
     assert (second.rank, [a.token_id for a in second.top]) == (3, [4, 5])  # the sampled token is third
     assert second.logprob == -3.0 and second.sampled_logprob is None
     assert token_infos(None, [1, 2], 2) == [None, None]
+
+
+def test_a_server_restarted_between_runs_needs_nothing_from_the_client() -> None:
+    """The connection pool keeps an idle connection to the old process: the next run must not
+    fail on it, it opens a new one."""
+    def answer(letter: str) -> Any:
+        def completions(handler: StubHandler, body: dict[str, Any]) -> None:
+            handler.send_events([chunk(letter, [ord(letter)], finish="length")])
+        return completions
+
+    request = GenerationRequest("x", SamplingParams.make(max_new_tokens=1, seed=1))
+    routes = {"/v1/models": models("m"), "/tokenize": tokenize, "/v1/completions": answer("a")}
+    with stub_server(routes, keep_alive=True) as (url, _seen):
+        engine = open_stub(url)
+        assert engine.generate(request).responses[0].text == "a"
+        assert engine.count_tokens("x = 1") == 5  # as the playground counts while you type: a pooled connection
+    port = int(url.rsplit(":", 1)[1])
+    with stub_server({**routes, "/v1/completions": answer("b")}, port=port, keep_alive=True) as (_url, second):
+        assert engine.generate(request).responses[0].text == "b"  # the server, restarted
+        assert "/tokenize" in [path for path, _headers, _body in second]

@@ -5,6 +5,8 @@ next token; at most one forward is computed in vain, and none when a row's lengt
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from playground.engine.engine import Engine
@@ -112,3 +114,27 @@ def test_a_live_change_applies_from_the_next_token_and_replays(loaded, monkeypat
     assert change.at_token == 5
     replayed = engine.generate(GenerationRequest(PROMPT, SAMPLED, scheduled=tuple(result.live_changes)))
     assert replayed.responses[0].token_ids == result.responses[0].token_ids
+
+
+@pytest.mark.slow
+def test_the_compiled_halves_take_a_format_on_and_off_without_recompiling(loaded):
+    """AOT-eager compiles both halves (forward, sampling) once; a format, another format or none
+    is data in the mask buffer, and the forward going ahead changes no token."""
+    import torch._dynamo
+
+    compiled = Engine(loaded, decode="compiled")
+    compiled._decoders.static[1] = StaticDecoder(loaded.model, 1, loaded.device, compiled=True,
+                                                 compile_options={"backend": "aot_eager"}, overlap=True)
+    compiled.warm_up((1,))
+    static = Engine(loaded, decode="static")
+    cases = [SAMPLED, SAMPLED.replace(response_format="json"),
+             SAMPLED.replace(response_format="text", max_new_tokens=12)]
+    torch._dynamo.config.error_on_recompile = True
+    try:
+        got = [compiled.generate(GenerationRequest(PROMPT, params)).responses[0] for params in cases]
+    finally:
+        torch._dynamo.config.error_on_recompile = False
+    expected = [static.generate(GenerationRequest(PROMPT, params)).responses[0] for params in cases]
+    assert [r.token_ids for r in got] == [r.token_ids for r in expected]
+    assert is_schema_instance(got[0].text) and got[0].finish_reason == "eos_token"
+    assert got[1].finish_reason != "eos_token" or json.loads(got[1].text) is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
 from playground.engine.clock import GenerationClock
@@ -55,20 +56,24 @@ class ServerGeneration:
         emit = on_event or (lambda events: None)
         try:
             for row in self.rows:
-                emit(self._take_given(row))
+                given = self._take_given(row)
+                if given:
+                    emit(given)
                 if row.running:
                     self._apply(row, self._due(row))
                     self._start(row)
+            backlog: list[StreamItem] = []
             while any(row.running for row in self.rows):
                 if handle.cancelled:
                     emit(self._cancel_all())
                     break
                 self._take_changes(handle)
-                try:
-                    item = self._queue.get(timeout=_HANDLE_POLL_S)
-                except queue.Empty:
-                    continue
-                events = self._handle(item)
+                if not backlog:
+                    try:
+                        backlog = self._waiting(self._queue.get(timeout=_HANDLE_POLL_S))
+                    except queue.Empty:
+                        continue
+                events = self._handle(backlog.pop(0))
                 if events:
                     last = time.perf_counter()
                     first = first or last
@@ -78,6 +83,24 @@ class ServerGeneration:
         # Steps as in process: the longest row's tokens (a chunk may carry several).
         steps = max((len(row.token_ids) for row in self.rows), default=0)
         return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps)
+
+    def _waiting(self, item: StreamItem) -> list[StreamItem]:
+        """``item`` and every item queued behind it, the texts of the tokens their information
+        names learnt in one request (none with a local tokenizer): a client that falls behind
+        asks once for many chunks, not once each. (An echoed chunk learns only what it shows.)"""
+        items = [item]
+        with suppress(queue.Empty):
+            while True:
+                items.append(self._queue.get_nowait())
+        if self.request.logprobs is not None and not self.pieces.is_local:
+            named: set[int] = set()
+            for chunk in items:
+                # A chunk of the wrong shape is reported when it is handled, not here.
+                with suppress(AttributeError, TypeError, ValueError):
+                    if isinstance(chunk, Chunk) and not chunk.choice.get("prompt_token_ids"):
+                        named |= logprob_ids(chunk.choice.get("logprobs"))
+            self.pieces.resolve(named)
+        return items
 
     # ------------------------------------------------------------------ streams
     def _start(self, row: ServerRow) -> None:

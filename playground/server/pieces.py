@@ -115,12 +115,14 @@ class TokenPieces:
         where the model has no such token (or the split does not come out right)."""
         separator = self._separator_ids()
         if len(separator) == 1:
+            others = [token_id for token_id in ids if token_id != separator[0]]  # its text is known
             joined: list[int] = []
-            for token_id in ids:
+            for token_id in others:
                 joined += [token_id, separator[0]]
-            parts = self._detokenize(joined).split(SEPARATOR_TEXT)
-            if len(parts) == len(ids) + 1 and parts[-1] == "":
-                return parts[:-1]
+            parts = self._detokenize(joined).split(SEPARATOR_TEXT) if others else [""]
+            if len(parts) == len(others) + 1 and parts[-1] == "":
+                texts = dict(zip(others, parts))
+                return [texts.get(token_id, SEPARATOR_TEXT) for token_id in ids]
         return [self._detokenize([token_id]) for token_id in ids]
 
     def _separator_ids(self) -> list[int]:

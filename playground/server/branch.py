@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from playground.engine.decode_setup import DecodeSetup
+from playground.engine.decode_setup import DecodeSetup, check_setup
 from playground.engine.detok import StopMatcher
-from playground.engine.probabilities import check_setup
 from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent, TokenInfo
 from playground.errors import UserError
 from playground.server.rows import ServerRow

@@ -26,12 +26,12 @@ _COUNTS_KEPT = 64
 class ServerTokenizer:
     """Counts, encodes and decodes with the model's own tokenizer, on the server."""
 
-    def __init__(self, connection: ServerConnection, model: str) -> None:
+    def __init__(self, connection: ServerConnection, model: str, pieces: TokenPieces | None = None) -> None:
         self._connection, self._model = connection, model
         self._strings: dict[int, str] = {}
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._byte_level = decoders.ByteLevel()
-        self._pieces: TokenPieces | None = None
+        self._pieces = pieces
         self._pieces_lock = threading.Lock()
 
     @property

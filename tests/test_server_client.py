@@ -123,12 +123,6 @@ def test_a_stream_cut_short_keeps_the_partial_response_marked() -> None:
     assert body["prompt"] == [97, 98] and body["seed"] == 4 and body["max_tokens"] == 9 and body["stream"]
 
 
-def test_a_branch_is_refused_in_one_line() -> None:
-    with stub_server({"/v1/models": models("m"), "/tokenize": tokenize}) as (url, _), \
-            pytest.raises(UserError, match="runs in process only"):
-        open_stub(url).generate(GenerationRequest("ab", prefix_tokens=(97,), forced_token=98))
-
-
 def test_an_error_event_mid_stream_fails_the_run_in_one_line() -> None:
     def failing(handler: StubHandler, body: dict[str, Any]) -> None:
         handler.send_events([{"error": {"message": "engine dead", "code": 500}}])
@@ -174,10 +168,13 @@ def test_logprobs_map_to_token_infos() -> None:
                 "top_logprobs": [{"token_id:7": -0.5, "token_id:9": -1.5},
                                  {"token_id:4": -0.1, "token_id:5": -2.5, "token_id:8": -3.0}]}
     first, second = token_infos(logprobs, [7, 8], 2, lambda token_id: f"t{token_id}")
+    # Where no text is known for a token: its chunk's text, when the chunk carries it alone.
     [alone] = token_infos({"token_logprobs": [-0.5], "top_logprobs": [{"token_id:7": -0.5}]}, [7], 1,
                           chunk_text=" x")
-    assert alone is not None and alone.text == " x" and first.text == ""  # two tokens in a chunk: not split
+    unknown = token_infos(logprobs, [7, 8], 2, lambda token_id: "", chunk_text="ab")
+    assert alone is not None and alone.text == " x" and unknown[0] and unknown[0].text == ""  # two: not split
     assert alone.top[0].text == " x"  # the sampled token among the alternatives: named by its own text
+    assert first is not None and first.text == "t7"  # known: the token's own text
     assert first is not None and second is not None
     assert (first.rank, [a.token_id for a in first.top], first.top[0].text) == (1, [7, 9], "t7")
     assert first.entropy == pytest.approx(-sum(math.exp(v) * v for v in (-0.5, -1.5)))

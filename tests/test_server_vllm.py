@@ -2,9 +2,9 @@
 
 Everything vLLM itself can produce is tested here, on a real connection: greedy output equal
 to the in-process engine's, two responses, probabilities equal to a teacher-forced forward,
-response formats, cancel aborting on the server, live changes, and the errors of a closed
-port, an over-long prompt, a refused parameter and a server that dies mid-stream (last: it
-stops the shared server).
+token texts and branches equal to in-process ones, response formats, cancel aborting on the
+server, live changes, and the errors of a closed port, an over-long prompt, a refused
+parameter and a server that dies mid-stream (last: it stops the shared server).
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ import pytest
 
 from playground.engine.handle import GenerationHandle
 from playground.engine.options import LoadOptions
-from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent
+from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent, TokenInfo
 from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.response_format import ResponseFormat
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.engine import ServerEngine, open_server
+from playground.server.pieces import TokenPieces
+from playground.server.tokens import ServerTokenizer
 from playground.server.wire import completion_body
 from tests.vllm_server import CONTEXT, VllmServer, free_port, wait_for
 
@@ -199,6 +201,62 @@ def test_a_live_change_continues_from_the_tokens_so_far(server_engine: ServerEng
     replay = server_engine.generate(GenerationRequest(request.prompt, request.params,
                                                       scheduled=tuple(result.live_changes)))
     assert replay.responses[0].token_ids == tokens and replay.live_changes == result.live_changes
+
+
+def assert_same_information(served: list[TokenInfo] | None, local: list[TokenInfo] | None) -> None:
+    """The same tokens and alternatives, named by the same texts, with the same probabilities."""
+    assert served is not None and local is not None and len(served) == len(local)
+    for mine, theirs in zip(served, local):
+        assert (mine.text, [(a.token_id, a.text) for a in mine.top]) == \
+            (theirs.text, [(a.token_id, a.text) for a in theirs.top])
+        assert abs(mine.logprob - theirs.logprob) < 1e-3
+        assert max(abs(a.logprob - b.logprob) for a, b in zip(mine.top, theirs.top)) < 1e-3
+
+
+def test_every_token_and_alternative_is_named_as_in_process(server_engine: ServerEngine, local_engine: Any) -> None:
+    """By the model's tokenizer here (the server's model is a directory on this machine), and by
+    the server's /detokenize for a client without it; byte pieces of characters included."""
+    request = GenerationRequest("s = 'naïve café'\nclass Stack:\n", GREEDY, logprobs=20)
+    local = local_engine.generate(request).responses[0].logprobs
+    assert local is not None and any("\ufffd" in a.text for info in local for a in info.top)
+    assert server_engine.tokenizer.pieces.is_local
+    assert_same_information(server_engine.generate(request).responses[0].logprobs, local)
+    remote, name = ServerEngine(server_engine.connection, server_engine.loaded), server_engine.name
+    remote.tokenizer = ServerTokenizer(remote.connection, name, TokenPieces(remote.connection, name, None))
+    assert_same_information(remote.generate(request).responses[0].logprobs, local)
+
+
+def test_a_branch_from_the_parents_tokens_reproduces_the_parent(server_engine: ServerEngine) -> None:
+    parent = server_engine.generate(GenerationRequest(PROMPTS[0], GREEDY)).responses[0]
+    branch = GenerationRequest(PROMPTS[0], GREEDY, prefix_tokens=tuple(parent.token_ids[:7]))
+    served, events = collect(server_engine, branch)
+    assert (served.responses[0].token_ids, served.responses[0].text) == (parent.token_ids, parent.text)
+    assert [e.token_id for e in events if isinstance(e, TokenEvent)][:7] == parent.token_ids[:7]  # shown first
+    assert "".join(e.text for e in events) == parent.text
+
+
+@pytest.mark.parametrize(("at", "rank"), [(0, 2), (9, 3), (5, 0)])
+def test_a_forced_branch_equals_the_in_process_branch(server_engine: ServerEngine, local_engine: Any, at: int,
+                                                      rank: int) -> None:
+    """The alternative of that rank forced at token ``at`` (rank 0: end-of-text, which ends the
+    branch at once: its information then comes from a request of its own)."""
+    parent = local_engine.generate(GenerationRequest(PROMPTS[3], GREEDY, logprobs=5)).responses[0]
+    forced = parent.logprobs[at].top[rank - 1].token_id if rank else 0
+    branch = GenerationRequest(PROMPTS[3], GREEDY, logprobs=5, prefix_tokens=tuple(parent.token_ids[:at]),
+                               forced_token=forced)
+    (served, events), local = collect(server_engine, branch), local_engine.generate(branch).responses[0]
+    response = served.responses[0]
+    assert response.token_ids[:at + 1] == [*parent.token_ids[:at], forced]
+    assert (response.token_ids, response.text, response.finish_reason) == (local.token_ids, local.text,
+                                                                           local.finish_reason)
+    assert_same_information(response.logprobs, local.logprobs)
+    assert [e.info for e in events if isinstance(e, TokenEvent)] == response.logprobs
+
+
+def test_a_branch_with_a_response_format_is_refused_in_one_line(server_engine: ServerEngine) -> None:
+    params = GREEDY.replace(response_format=ResponseFormat("regex", "[a-z]+"))
+    with pytest.raises(UserError, match="branch with a response format .* runs in process only"):
+        server_engine.generate(GenerationRequest(PROMPTS[0], params, prefix_tokens=(13,), forced_token=14))
 
 
 def test_a_closed_port_is_one_line() -> None:

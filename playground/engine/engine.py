@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import torch
 
 from playground.engine.clock import GenerationClock
-from playground.engine.decode_setup import DecodeSetup
+from playground.engine.decode_setup import DecodeSetup, check_setup
 from playground.engine.decoders import Decoder, Decoders, choose_path, steps
 from playground.engine.detok import IncrementalDetokenizer, StopMatcher
 from playground.engine.device_thread import shared_device_thread
@@ -18,7 +18,7 @@ from playground.engine.fim import FIM_END_TOKENS, STARCODER2_SPECIAL_TOKENS, bui
 from playground.engine.formats import FormatCompiler
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.loading import LoadedModel
-from playground.engine.probabilities import InfoReader, check_setup
+from playground.engine.probabilities import InfoReader
 from playground.engine.response_row import ResponseRow
 from playground.engine.seeds import draw_seed, row_seeds
 from playground.engine.types import (

@@ -7,10 +7,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from playground.engine.decode_setup import DecodeSetup
-from playground.engine.sampling.token_info import FIXED_COLUMNS, MOST_ALTERNATIVES
+from playground.engine.sampling.token_info import FIXED_COLUMNS
 from playground.engine.types import Alternative, TokenInfo
-from playground.errors import UserError
 
 
 class InfoReader:
@@ -35,19 +33,3 @@ class InfoReader:
         top = tuple(Alternative(int(i), p, self.text(int(i))) for i, p in zip(ids, logprobs))
         return TokenInfo(logprob, None if math.isnan(sampled) else sampled, entropy, int(rank), top,
                          self.text(int(token_id)))
-
-
-def check_setup(setup: DecodeSetup, vocab_size: int, prompt_tokens: int, context_window: int,
-                end_ids: frozenset[int]) -> None:
-    """UserError, one line, for settings no generation can honour."""
-    if setup.info_top is not None and not 0 <= setup.info_top <= MOST_ALTERNATIVES:
-        raise UserError(f"logprobs must be between 0 and {MOST_ALTERNATIVES} (got {setup.info_top})")
-    given = [*setup.prefix, *([] if setup.forced is None else [setup.forced])]
-    bad = [token for token in given if not 0 <= token < vocab_size]
-    if bad:
-        raise UserError(f"token id {bad[0]} is not in the model's vocabulary (0..{vocab_size - 1})")
-    if any(token in end_ids for token in setup.prefix):
-        raise UserError("a branch's prefix cannot hold an end token: branch before the response ended")
-    if prompt_tokens + len(setup.prefix) >= context_window:
-        raise UserError(f"the prompt and the branch's {len(setup.prefix):,} given tokens fill the context window "
-                        f"({context_window:,}): branch earlier")

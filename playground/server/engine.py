@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.engine.fim import FILE_SEP, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
+from playground.engine.fim import ENDOFTEXT, FILE_SEP, STARCODER2_SPECIAL_TOKENS, build_prompt, special_token_warnings
 from playground.engine.handle import GenerationHandle
 from playground.engine.options import LoadOptions, LoadProgress
 from playground.engine.seeds import draw_seed, row_seeds
@@ -20,6 +20,7 @@ from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.runtime.engines import ProgressCallback
 from playground.server.address import checked_url
+from playground.server.branch import Branch, check_branch, given_tokens
 from playground.server.connection import ServerConnection
 from playground.server.generation import ServerGeneration
 from playground.server.models import choose_model
@@ -91,17 +92,15 @@ class ServerEngine:
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:
-        if request.prefix_tokens or request.forced_token is not None:
-            raise UserError("a branch (continuing from a token of an earlier response) runs in process only for "
-                            "now: on a server, edit the prompt to end at that point and generate")
         prepared = self.prepare(request)
+        branch = self._branch(request, len(prepared.ids))
         base_seed = request.params.seed if request.params.seed is not None else draw_seed()
         room = self.context_window - len(prepared.ids)
         rows = [ServerRow(index, params, seed, room, row_limit(params, room))
                 for index, (params, seed) in enumerate(zip(request.row_params(), row_seeds(base_seed, request)))]
         end_ids = self._fim_end_ids() if request.is_fim else []
         generation = ServerGeneration(self.connection, self.name, request, prepared.ids, rows, end_ids,
-                                      self.tokenizer.token_text, self.tokenizer.decode, _response_format)
+                                      self.tokenizer, _response_format, branch)
         clock = generation.run(on_event, handle or GenerationHandle())
         params = request.params.replace(seed=base_seed)
         if params.max_new_tokens is None:
@@ -111,6 +110,15 @@ class ServerEngine:
                                 clock.timings(self.loaded.load_s), columns=request.columns,
                                 live_changes=generation.live_changes,
                                 warnings=generation.warnings + prepared.warnings)
+
+    def _branch(self, request: GenerationRequest, prompt_tokens: int) -> Branch | None:
+        """A branch's given tokens, checked as in process, with their texts; None for a plain run."""
+        given = given_tokens(request)
+        if not given:
+            return None
+        end_ids = frozenset(self.tokenizer.encode(ENDOFTEXT) + (self._fim_end_ids() if request.is_fim else []))
+        check_branch(request, prompt_tokens, self.context_window, end_ids)
+        return Branch(given, self.tokenizer.pieces.given_texts(given), end_ids)
 
     def _fim_end_ids(self) -> list[int]:
         """``<file_sep>`` ends a fill too (end-of-text always does), when the model has it as one token."""

@@ -13,15 +13,18 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
 from playground.engine.clock import GenerationClock
 from playground.engine.handle import GenerationHandle, ParamChange
-from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent
+from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent, TokenInfo
+from playground.server.branch import Branch, take_given, with_infos
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.rows import ServerRow
-from playground.server.streams import Chunk, Ended, RowStream, StreamItem
-from playground.server.wire import completion_body, finish_reason, token_infos
+from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
+from playground.server.tokens import ServerTokenizer
+from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_infos
 
 #: How often the loop looks at the handle while no chunk arrives: a cancel or a change waits
 #: at most this long (a chunk arrives every token on a working server, which wakes it sooner).
@@ -34,15 +37,18 @@ class ServerGeneration:
     """The rows of one request, their streams, and the live changes applied to them."""
 
     def __init__(self, connection: ServerConnection, model: str, request: GenerationRequest, prompt_ids: list[int],
-                 rows: list[ServerRow], end_ids: Sequence[int], text_of: Callable[[int], str],
-                 decode: Callable[[list[int]], str], response_format: Callable[[Any], Any]) -> None:
+                 rows: list[ServerRow], end_ids: Sequence[int], tokenizer: ServerTokenizer,
+                 response_format: Callable[[Any], Any], branch: Branch | None = None) -> None:
         self.connection, self.model, self.request = connection, model, request
         self.prompt_ids, self.rows, self.end_ids = prompt_ids, rows, list(end_ids)
-        self.text_of, self.decode, self.response_format = text_of, decode, response_format
+        self.pieces, self.decode, self.response_format = tokenizer.pieces, tokenizer.decode, response_format
+        self.branch = branch
         self.live_changes: list[LiveChange] = []
         self.warnings: list[str] = []
         self._queue: queue.Queue[StreamItem] = queue.Queue()
         self._streams: dict[int, RowStream] = {}
+        #: A branch's given tokens' events, per row, waiting for their information (the echo).
+        self._given: dict[int, list[StreamEvent]] = {}
 
     def run(self, on_event: EventSink | None, handle: GenerationHandle) -> GenerationClock:
         started = time.perf_counter()
@@ -50,18 +56,24 @@ class ServerGeneration:
         emit = on_event or (lambda events: None)
         try:
             for row in self.rows:
-                self._apply(row, self._due(row))
-                self._start(row)
+                given = self._take_given(row)
+                if given:
+                    emit(given)
+                if row.running:
+                    self._apply(row, self._due(row))
+                    self._start(row)
+            backlog: list[StreamItem] = []
             while any(row.running for row in self.rows):
                 if handle.cancelled:
                     emit(self._cancel_all())
                     break
                 self._take_changes(handle)
-                try:
-                    item = self._queue.get(timeout=_HANDLE_POLL_S)
-                except queue.Empty:
-                    continue
-                events = self._handle(item)
+                if not backlog:
+                    try:
+                        backlog = self._waiting(self._queue.get(timeout=_HANDLE_POLL_S))
+                    except queue.Empty:
+                        continue
+                events = self._handle(backlog.pop(0))
                 if events:
                     last = time.perf_counter()
                     first = first or last
@@ -71,6 +83,24 @@ class ServerGeneration:
         # Steps as in process: the longest row's tokens (a chunk may carry several).
         steps = max((len(row.token_ids) for row in self.rows), default=0)
         return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps)
+
+    def _waiting(self, item: StreamItem) -> list[StreamItem]:
+        """``item`` and every item queued behind it, the texts of the tokens their information
+        names learnt in one request (none with a local tokenizer): a client that falls behind
+        asks once for many chunks, not once each. (An echoed chunk learns only what it shows.)"""
+        items = [item]
+        with suppress(queue.Empty):
+            while True:
+                items.append(self._queue.get_nowait())
+        if self.request.logprobs is not None and not self.pieces.is_local:
+            named: set[int] = set()
+            for chunk in items:
+                # A chunk of the wrong shape is reported when it is handled, not here.
+                with suppress(AttributeError, TypeError, ValueError):
+                    if isinstance(chunk, Chunk) and not chunk.choice.get("prompt_token_ids"):
+                        named |= logprob_ids(chunk.choice.get("logprobs"))
+            self.pieces.resolve(named)
+        return items
 
     # ------------------------------------------------------------------ streams
     def _start(self, row: ServerRow) -> None:
@@ -82,7 +112,7 @@ class ServerGeneration:
             budget = min(budget, min(due) - len(row.token_ids))
         body = completion_body(self.model, self.prompt_ids + row.token_ids, row.params, seed=row.seed,
                                max_tokens=budget, end_ids=self.end_ids, logprobs=self.request.logprobs,
-                               response_format=self.response_format(row.params))
+                               response_format=self.response_format(row.params), echo=row.index in self._given)
         self._streams[row.index] = RowStream(self.connection, body, row.index, row.epoch, self._queue).start()
 
     def _restart(self, row: ServerRow) -> None:
@@ -101,7 +131,8 @@ class ServerGeneration:
             stream.join(_STOP_WAIT_S)
 
     def _cancel_all(self) -> list[StreamEvent]:
-        return [row.finish("cancelled", self._held_back(row)) for row in self.rows if row.running]
+        return [event for row in self.rows if row.running
+                for event in [*self._given.pop(row.index, []), row.finish("cancelled", self._held_back(row))]]
 
     def _held_back(self, row: ServerRow) -> str:
         """The text of the row's tokens that the server had not sent yet (it holds back what may
@@ -139,8 +170,12 @@ class ServerGeneration:
         room = row.limit - len(row.token_ids)
         ids = ids[:room]
         text = str(choice.get("text") or "")
-        infos = token_infos(choice.get("logprobs"), ids, self.request.logprobs or 0, self.text_of, text)
-        events = row.accept(text, ids, infos)
+        logprobs, given = choice.get("logprobs"), self._given.get(row.index, [])
+        if given:  # the first chunk of a branch's first request: it echoes the prompt's information
+            echoed, logprobs = split_echo(logprobs, len(choice.get("prompt_token_ids") or ()), len(row.token_ids))
+            given = with_infos(row, given, self._infos(echoed, row.token_ids))
+        events = given + row.accept(text, ids, self._infos(logprobs, ids, text))
+        self._given.pop(row.index, None)
         reason = finish_reason(choice)
         due = self._due(row) if reason == "length" and len(row.token_ids) < row.limit else []
         if due:  # a replay's request ended where a recorded change is due: apply it, go on
@@ -151,15 +186,42 @@ class ServerGeneration:
         return events
 
     def _ended(self, row: ServerRow, ended: Ended) -> list[StreamEvent]:
+        given = self._given.pop(row.index, [])  # a branch's given tokens, shown without information
         if ended.error is None:
-            return [row.finish("cancelled")]  # the stream ended without saying why
-        if ended.chunks == 0 and not any(other.token_ids for other in self.rows):
+            return [*given, row.finish("cancelled")]  # the stream ended without saying why
+        given_count = len(self.branch.given) if self.branch else 0
+        if ended.chunks == 0 and not any(len(other.token_ids) > given_count for other in self.rows):
             raise ended.error  # refused before anything came: the request itself is wrong
         # Another row's tokens (or this one's) are on screen: they are kept, this row is marked.
         row.broken = str(ended.error)
         self.warnings.append(f"response {row.index + 1} is cut after {len(row.token_ids)} tokens: {ended.error}; "
                              "the partial response is kept")
-        return [row.finish("cancelled")]
+        return [*given, row.finish("cancelled")]
+
+    def _infos(self, logprobs: Any, ids: Sequence[int], text: str = "") -> list[TokenInfo | None]:
+        """Each token's information, with the texts of the tokens it names (learnt first)."""
+        if self.request.logprobs is None:
+            return [None] * len(ids)
+        self.pieces.resolve(logprob_ids(logprobs))
+        return token_infos(logprobs, ids, self.request.logprobs, self.pieces.text, text)
+
+    # ------------------------------------------------------------------ branches
+    def _take_given(self, row: ServerRow) -> list[StreamEvent]:
+        """A branch's given tokens into the row: their events now, or, when probabilities are
+        asked for, with the first chunk (or a request of their own when they end the row)."""
+        if self.branch is None:
+            return []
+        events = take_given(row, self.branch.given, self.branch.texts, self.branch.end_ids)
+        if self.request.logprobs is None:
+            return events
+        if row.running:
+            self._given[row.index] = events
+            return []
+        body = completion_body(self.model, self.prompt_ids + row.token_ids, row.params, seed=row.seed, max_tokens=0,
+                               logprobs=self.request.logprobs, echo=True) | {"stream": False}
+        choice = (self.connection.post(COMPLETIONS, body).get("choices") or [{}])[0]
+        echoed, _ = split_echo(choice.get("logprobs"), len(self.prompt_ids) + len(row.token_ids), len(row.token_ids))
+        return with_infos(row, events, self._infos(echoed, row.token_ids))
 
     # ------------------------------------------------------------------ live changes
     def _due(self, row: ServerRow) -> list[ParamChange]:

@@ -2,16 +2,20 @@
 
 Token strings are learned from ``/tokenize`` (``return_token_strs``) and turned into text with
 ``tokenizers``' byte-level decoder (StarCoder2's tokenizer is byte-level BPE), so showing a
-prompt token by token costs one request, not one per token.
+prompt token by token costs one request, not one per token. Each token's own text (an
+alternative's, a branch's given tokens') comes from ``TokenPieces``: the model's tokenizer on
+this machine when there is one, else the server's ``/detokenize``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from tokenizers import decoders
 
 from playground.server.connection import ServerConnection, ServerError
+from playground.server.pieces import TokenPieces, local_tokenizer
 
 #: A slow server must not freeze the prompt's token count for long.
 COUNT_TIMEOUT_S = 2.0
@@ -22,11 +26,21 @@ _COUNTS_KEPT = 64
 class ServerTokenizer:
     """Counts, encodes and decodes with the model's own tokenizer, on the server."""
 
-    def __init__(self, connection: ServerConnection, model: str) -> None:
+    def __init__(self, connection: ServerConnection, model: str, pieces: TokenPieces | None = None) -> None:
         self._connection, self._model = connection, model
         self._strings: dict[int, str] = {}
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._byte_level = decoders.ByteLevel()
+        self._pieces = pieces
+        self._pieces_lock = threading.Lock()
+
+    @property
+    def pieces(self) -> TokenPieces:
+        """Token texts, with the model's local tokenizer looked for on first use (not at start-up)."""
+        with self._pieces_lock:
+            if self._pieces is None:
+                self._pieces = TokenPieces(self._connection, self._model, local_tokenizer(self._model))
+            return self._pieces
 
     def encode(self, text: str) -> list[int]:
         answer = self._connection.post("/tokenize", {"model": self._model, "prompt": text,
@@ -57,12 +71,14 @@ class ServerTokenizer:
         return [self._strings.get(token_id, f"<id {token_id}>") for token_id in ids]
 
     def decode(self, token_ids: list[int]) -> str:
+        local = self.pieces.decode(token_ids)
+        if local is not None:
+            return local
         if all(token_id in self._strings for token_id in token_ids):
             return str(self._byte_level.decode([self._strings[token_id] for token_id in token_ids]))
         answer = self._connection.post("/detokenize", {"model": self._model, "tokens": list(token_ids)})
         return str(answer.get("prompt", ""))
 
     def token_text(self, token_id: int) -> str:
-        """One token's text when its string is known (an alternative's), else empty."""
-        string = self._strings.get(token_id)
-        return str(self._byte_level.decode([string])) if string is not None else ""
+        """One token's own text when known (``pieces.resolve`` learns it), else empty."""
+        return self.pieces.text(token_id)

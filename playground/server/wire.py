@@ -21,10 +21,12 @@ _TOKEN_ID_PREFIX = "token_id:"
 
 def completion_body(model: str, prompt_ids: Sequence[int], params: SamplingParams, *, seed: int, max_tokens: int,
                     end_ids: Sequence[int] = (), logprobs: int | None = None,
-                    response_format: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    response_format: Mapping[str, Any] | None = None, echo: bool = False) -> dict[str, Any]:
     """One row's streamed request: the prompt as token ids (what was counted is what runs, and
-    a continuation after a live change carries the tokens so far exactly), every sampling
-    parameter, and the end tokens besides end-of-text (FIM's file separator)."""
+    a continuation after a live change or a branch carries the tokens so far exactly), every
+    sampling parameter, and the end tokens besides end-of-text (FIM's file separator).
+    ``echo`` (with ``logprobs``) has the first chunk carry the prompt's tokens' probabilities
+    too: a branch's given tokens take theirs from it (``split_echo``)."""
     body: dict[str, Any] = {
         "model": model, "prompt": list(prompt_ids), "stream": True, "max_tokens": max_tokens,
         "temperature": params.temperature, "top_p": params.top_p, "top_k": params.top_k, "min_p": params.min_p,
@@ -38,6 +40,8 @@ def completion_body(model: str, prompt_ids: Sequence[int], params: SamplingParam
     if logprobs is not None:
         body["logprobs"] = min(max(logprobs, 0), MAX_LOGPROBS)
         body["return_tokens_as_token_ids"] = True  # alternatives by id: a text can be several tokens
+        if echo:
+            body["echo"] = True
     outputs = structured_outputs(response_format)
     if outputs is not None:
         body["structured_outputs"] = outputs
@@ -86,9 +90,10 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
     the top ``alternatives``, not the whole distribution, so ``entropy`` is summed over the
     returned tokens only (a lower bound), ``rank`` is exact within the top alternatives and a
     lower bound (their count + 1) beyond, and ``sampled_logprob`` is None (vLLM reports one
-    kind of value per server: see ``--logprobs-mode``). A token's own ``text`` is its chunk's text
-    when the chunk carries that one token (vLLM streams a token per chunk unless the client
-    falls behind), else empty."""
+    kind of value per server: see ``--logprobs-mode``). Texts come from ``text_of`` (each
+    token's own, as ``TokenPieces`` knows it); where it knows none, a token's own text is its
+    chunk's text when the chunk carries that one token (vLLM streams a token per chunk unless
+    the client falls behind), else empty."""
     if not logprobs:
         return [None] * len(token_ids)
     values = logprobs.get("token_logprobs") or []
@@ -101,13 +106,11 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
             continue
         top = tops[index] if index < len(tops) and tops[index] else {}
         ranked = sorted(((_token_id(key), float(lp)) for key, lp in top.items()), key=lambda pair: -pair[1])
-        own_text = chunk_text if len(token_ids) == 1 else ""
+        own_text = (text_of(token_id) if text_of else "") or (chunk_text if len(token_ids) == 1 else "")
         infos.append(TokenInfo(
             logprob=float(value), sampled_logprob=None,
             entropy=-sum(math.exp(lp) * lp for _, lp in ranked if lp > -math.inf),
             rank=1 + sum(1 for other, lp in ranked if lp > value and other != token_id),
-            # The sampled token among its alternatives is named by its own text when the
-            # server's tokenizer has not named it (it usually has not: only prompt tokens are).
             top=tuple(Alternative(other, lp, (own_text if other == token_id else "")
                                   or (text_of(other) if text_of else ""))
                       for other, lp in ranked[:alternatives]),
@@ -118,3 +121,22 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
 
 def _token_id(key: str) -> int:
     return int(key[len(_TOKEN_ID_PREFIX):]) if key.startswith(_TOKEN_ID_PREFIX) else -1
+
+
+def logprob_ids(logprobs: Mapping[str, Any] | None) -> set[int]:
+    """Every token id a chunk's ``logprobs`` names (its tokens and their alternatives)."""
+    if not logprobs:
+        return set()
+    named = [key for top in logprobs.get("top_logprobs") or () if top for key in top]
+    return {_token_id(key) for key in [*named, *(logprobs.get("tokens") or ())]} - {-1}
+
+
+def split_echo(logprobs: Mapping[str, Any] | None, prompt_length: int,
+               last: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An echoed chunk's ``logprobs`` (the prompt's ``prompt_length`` tokens', then the generated
+    ones') as (the prompt's ``last`` tokens', the generated tokens')."""
+    logprobs = logprobs or {}
+    values, tops = logprobs.get("token_logprobs") or [], logprobs.get("top_logprobs") or []
+    start = max(prompt_length - last, 0)
+    return ({"token_logprobs": values[start:prompt_length], "top_logprobs": tops[start:prompt_length]},
+            {"token_logprobs": values[prompt_length:], "top_logprobs": tops[prompt_length:]})

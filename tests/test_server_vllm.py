@@ -19,7 +19,7 @@ from playground.engine.handle import GenerationHandle
 from playground.engine.options import LoadOptions
 from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent, TokenInfo
 from playground.errors import UserError
-from playground.params import SamplingParams
+from playground.params import ParamError, SamplingParams
 from playground.response_format import ResponseFormat
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.engine import ServerEngine, open_server
@@ -257,6 +257,26 @@ def test_a_branch_with_a_response_format_is_refused_in_one_line(server_engine: S
     params = GREEDY.replace(response_format=ResponseFormat("regex", "[a-z]+"))
     with pytest.raises(UserError, match="branch with a response format .* runs in process only"):
         server_engine.generate(GenerationRequest(PROMPTS[0], params, prefix_tokens=(13,), forced_token=14))
+
+
+def test_a_live_change_to_a_response_with_a_format_is_refused_and_the_response_stays_valid(
+        server_engine: ServerEngine) -> None:
+    """A change would continue in a new request, where vLLM starts the format over."""
+    pattern = r"[a-z]{12,20}"
+    handle, refusals = GenerationHandle(), []
+
+    def change_once(events: list[StreamEvent]) -> None:
+        if sum(isinstance(e, TokenEvent) for e in events) >= 2 and not refusals:
+            with pytest.raises(ParamError, match="keeps its parameters") as refused:
+                handle.set_param("temperature", 0.2)
+            refusals.append(refused.value)
+
+    params = SamplingParams(temperature=1.0, seed=4, max_new_tokens=40,
+                            response_format=ResponseFormat("regex", pattern))
+    result, _events = collect(server_engine, GenerationRequest("x = '", params), handle, on_token=change_once)
+    [response] = result.responses
+    assert refusals and result.live_changes == []
+    assert response.finish_reason == "eos_token" and re.fullmatch(pattern, response.text), response.text
 
 
 def test_a_closed_port_is_one_line() -> None:

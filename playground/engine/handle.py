@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ class GenerationHandle:
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._pending: list[ParamChange] = []
+        self._refused: dict[int, str] = {}  # rows the engine cannot change mid-stream, and why
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -37,6 +39,12 @@ class GenerationHandle:
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
+
+    def refuse_changes(self, rows: Iterable[int], reason: str) -> None:
+        """Called by an engine that cannot apply a change to ``rows`` mid-stream: from now on
+        ``set_param`` for them (or for every row) raises ``ParamError(reason)``."""
+        with self._lock:
+            self._refused.update(dict.fromkeys(rows, reason))
 
     def set_param(self, name: str, value: Any, row: int | None = None) -> None:
         if name == "stop":
@@ -46,6 +54,9 @@ class GenerationHandle:
         else:
             raise ParamError(f"{name} cannot change during a generation")
         with self._lock:
+            refused = [self._refused[r] for r in sorted(self._refused) if row in (None, r)]
+            if refused:
+                raise ParamError(refused[0])
             self._pending.append(ParamChange(name, value, row))
 
     def take_changes(self) -> list[ParamChange]:

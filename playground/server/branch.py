@@ -53,6 +53,17 @@ def check_branch(request: GenerationRequest, prompt_tokens: int, context_window:
                         "tokens; set the format to text to branch on the server")
 
 
+def check_replayable(request: GenerationRequest) -> None:
+    """One line for a replay whose recorded live changes fall in a response with a format: each
+    would continue in a new request, where vLLM starts the format over."""
+    rows = request.row_params()
+    changed = sorted({change.row for change in request.scheduled
+                      if 0 <= change.row < len(rows) and rows[change.row].response_format.constrained})
+    if changed:
+        raise UserError(f"response {changed[0] + 1} has a response format and live changes: on a server it cannot "
+                        "replay them (vLLM would start the format over); replay it in process")
+
+
 def take_given(row: ServerRow, given: Sequence[int], texts: Sequence[str],
                end_ids: frozenset[int]) -> list[StreamEvent]:
     """The row takes the given tokens as generated ones (events without information yet): the

@@ -20,7 +20,7 @@ from playground.errors import UserError
 from playground.params import SamplingParams
 from playground.runtime.engines import ProgressCallback
 from playground.server.address import checked_url
-from playground.server.branch import Branch, check_branch, given_tokens
+from playground.server.branch import Branch, check_branch, check_replayable, given_tokens
 from playground.server.connection import ServerConnection
 from playground.server.generation import ServerGeneration
 from playground.server.models import choose_model
@@ -94,6 +94,7 @@ class ServerEngine:
                  handle: GenerationHandle | None = None) -> GenerationResult:
         prepared = self.prepare(request)
         branch = self._branch(request, len(prepared.ids))
+        check_replayable(request)
         base_seed = request.params.seed if request.params.seed is not None else draw_seed()
         room = self.context_window - len(prepared.ids)
         rows = [ServerRow(index, params, seed, room, row_limit(params, room))

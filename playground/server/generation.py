@@ -31,6 +31,10 @@ from playground.server.wire import completion_body, finish_reason, logprob_ids, 
 _HANDLE_POLL_S = 0.05
 #: How long ending a generation waits for each stream to close its connection.
 _STOP_WAIT_S = 5.0
+#: A live change continues from the tokens so far in a new request, and vLLM starts a response
+#: format's grammar at a request's first generated token: the format would start over.
+FORMAT_KEEPS_ITS_PARAMETERS = ("on a server, a response with a format keeps its parameters while it streams "
+                               "(vLLM would start the format over): the change applies from the next run")
 
 
 class ServerGeneration:
@@ -54,6 +58,8 @@ class ServerGeneration:
         started = time.perf_counter()
         first = last = None
         emit = on_event or (lambda events: None)
+        constrained = [row.index for row in self.rows if row.params.response_format.constrained]
+        handle.refuse_changes(constrained, FORMAT_KEEPS_ITS_PARAMETERS)
         try:
             for row in self.rows:
                 given = self._take_given(row)
@@ -234,7 +240,10 @@ class ServerGeneration:
             return
         for row in self.rows:
             mine = [change for change in changes if change.row in (None, row.index)]
-            if mine and row.running:
+            if mine and row.running and row.params.response_format.constrained:  # made before the refusal
+                self.warnings.append(f"response {row.index + 1}: not changed ({', '.join(c.name for c in mine)}): "
+                                     f"{FORMAT_KEEPS_ITS_PARAMETERS}")
+            elif mine and row.running:
                 self._apply(row, mine)
                 row.pending += self._held_back(row)
                 self._restart(row)

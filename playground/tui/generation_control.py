@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from playground.engine.types import GenerationRequest, GenerationResult
+from playground.params import ParamError
 from playground.runtime.describe import replay_verdict, status_line
 from playground.runtime.running import Generation
 from playground.sessions.records import RunRecord
@@ -127,7 +128,12 @@ class GenerationControl:
         """A parameter changed in the panel: the running generation takes it from its next token."""
         if self.run is None or not self.app.generating:
             return
-        if self.run.generation.steer(name, value, row):
+        try:
+            taken = self.run.generation.steer(name, value, row)
+        except ParamError as refused:  # the engine cannot apply it mid-stream: said, not lost
+            self.app.notify(f"{refused}.", severity="warning", markup=False)
+            return
+        if taken:
             self.run.steer(name, value, row)
         elif name == "response_format":
             self.app.notify("The format cannot change while a response streams: it applies from the next run.",

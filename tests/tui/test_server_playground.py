@@ -4,6 +4,8 @@ front-end neither knows nor cares that no model is loaded here."""
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 from typing import Any
 
 from playground.engine.options import LoadOptions
@@ -71,3 +73,41 @@ def test_a_server_that_failed_at_start_is_tried_again_from_the_status_line_and_t
 
     with stub_server(routes) as (url, seen):
         asyncio.run(scenario(url))
+
+
+def test_a_slider_moved_while_a_response_with_a_format_streams_on_a_server_is_refused_in_one_line() -> None:
+    held = threading.Event()
+    released = threading.Event()
+
+    def held_after_one(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.start_events()
+        handler.send_event(json.dumps(chunk("a", [97])))
+        held.set()
+        released.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        handler.send_event(json.dumps(chunk("b", [98], finish="length")))
+        handler.wfile.write(b"data: [DONE]\n\n")
+
+    routes = {"/v1/models": models("starcoder2-15b", context=64), "/tokenize": tokenize,
+              "/v1/completions": held_after_one}
+    params = SamplingParams.make(max_new_tokens=2, seed=3, response_format={"type": "regex", "value": "[a-z]+"})
+
+    async def scenario(url: str) -> None:
+        app = create_app(LoadOptions(server=url), params)
+        async with app.run_test(size=(150, 45), notifications=True) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: held.is_set() and app.generating)
+            box = app.query_one("#input-temperature")
+            box.focus()
+            box.value = "0.2"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: any("keeps its parameters" in n.message for n in app._notifications))
+            released.set()
+            await wait_for(pilot, lambda: run_finished(app))
+            assert app.generation.run.result.live_changes == [] and app.state.params.temperature == 0.2
+
+    with stub_server(routes) as (url, _seen):
+        try:
+            asyncio.run(scenario(url))
+        finally:
+            released.set()

@@ -1,0 +1,91 @@
+"""A live change on a server to a response with a format: refused in one line, not applied. It
+would continue in a new request, where vLLM starts the format over (the response would be the
+tokens so far followed by a new instance). Responses without a format still take changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from playground.engine.handle import GenerationHandle
+from playground.engine.types import GenerationRequest, LiveChange, StreamEvent, TokenEvent
+from playground.errors import UserError
+from playground.params import ParamError, SamplingParams
+from playground.server.generation import FORMAT_KEEPS_ITS_PARAMETERS
+from tests.server_stub import StubHandler, chunk, models, stub_server, tokenize
+from tests.test_server_branch import detokenize
+from tests.test_server_client import open_stub
+
+REGEX = {"type": "regex", "value": "[a-z]{1,9}"}
+
+
+def three_tokens(handler: StubHandler, body: dict[str, Any]) -> None:
+    handler.send_events([chunk("a", [97]), chunk("b", [98]), chunk("c", [99], finish="length")])
+
+
+ROUTES = {"/v1/models": models("m"), "/tokenize": tokenize, "/detokenize": detokenize,
+          "/v1/completions": three_tokens}
+
+
+def run(request: GenerationRequest, handle: GenerationHandle, on_token: Any) -> tuple[Any, list[dict[str, Any]]]:
+    events: list[StreamEvent] = []
+
+    def on_event(batch: list[StreamEvent]) -> None:
+        events.extend(batch)
+        on_token(events)
+
+    with stub_server(ROUTES) as (url, seen):
+        result = open_stub(url).generate(request, on_event, handle)
+    return result, [body for path, _headers, body in seen if path == "/v1/completions"]
+
+
+def test_a_change_to_a_response_with_a_format_is_refused_in_one_line_and_not_applied() -> None:
+    handle, refusals = GenerationHandle(), []
+
+    def change(events: list[StreamEvent]) -> None:
+        if sum(isinstance(e, TokenEvent) for e in events) == 1:
+            with pytest.raises(ParamError) as refused:
+                handle.set_param("temperature", 0.1)
+            refusals.append(str(refused.value))
+
+    params = SamplingParams.make(max_new_tokens=3, seed=1, response_format=REGEX)
+    result, bodies = run(GenerationRequest("x", params), handle, change)
+    assert refusals == [FORMAT_KEEPS_ITS_PARAMETERS] and "\n" not in refusals[0]
+    assert len(bodies) == 1 and result.live_changes == [] and result.responses[0].text == "abc"
+
+
+def test_a_change_made_before_the_request_started_is_not_applied_and_said() -> None:
+    handle = GenerationHandle()
+    handle.set_param("temperature", 0.1)  # queued before the engine could refuse it
+    params = SamplingParams.make(max_new_tokens=3, seed=1, response_format=REGEX)
+    result, bodies = run(GenerationRequest("x", params), handle, lambda events: None)
+    assert len(bodies) == 1 and bodies[0]["temperature"] == params.temperature and result.live_changes == []
+    assert result.warnings == [f"response 1: not changed (temperature): {FORMAT_KEEPS_ITS_PARAMETERS}"]
+
+
+def test_the_response_without_a_format_still_takes_its_change() -> None:
+    handle, refusals = GenerationHandle(), []
+
+    def change(events: list[StreamEvent]) -> None:
+        if sum(isinstance(e, TokenEvent) and e.row == 1 for e in events) == 1 and not refusals:
+            handle.set_param("temperature", 0.1, row=1)
+            with pytest.raises(ParamError):
+                handle.set_param("temperature", 0.1)  # every row: the first one has a format
+            refusals.append(True)
+
+    params = SamplingParams.make(max_new_tokens=3, seed=1, num_responses=2)
+    request = GenerationRequest("x", params, columns=(params.replace(response_format=REGEX), params))
+    result, bodies = run(request, handle, change)
+    assert [change.row for change in result.live_changes] == [1]
+    # Row 2 continued in a second request with the change; row 1 kept its one request and format.
+    assert len(bodies) == 3 and bodies[2]["temperature"] == 0.1 and "structured_outputs" not in bodies[2]
+    assert [body["temperature"] for body in bodies[:2]] == [params.temperature] * 2
+
+
+def test_a_replay_of_live_changes_in_a_response_with_a_format_is_refused_before_any_request() -> None:
+    params = SamplingParams.make(max_new_tokens=3, seed=1, response_format=REGEX)
+    request = GenerationRequest("x", params, scheduled=(LiveChange(0, 1, "temperature", 0.1),))
+    with stub_server(ROUTES) as (url, seen), pytest.raises(UserError, match="cannot replay them"):
+        open_stub(url).generate(request)
+    assert not [path for path, _headers, _body in seen if path == "/v1/completions"]

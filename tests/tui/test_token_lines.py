@@ -118,3 +118,15 @@ def test_the_heatmap_draws_only_the_new_tokens_paragraphs_while_a_long_run_strea
             assert token_map.lines.rendered - drawn <= 2
             app.generating = False
     asyncio.run(run())
+
+
+def test_the_heatmap_benchmark_runs_end_to_end():
+    """A smoke test: its figures are not checked here (speed goals live in the benchmark)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import heatmap_stream
+
+    [(shown, *figures)] = heatmap_stream.main(["--shown", "30", "--frames", "2"])
+    assert shown == 30 and len(figures) == 3 and all(figure >= 0 for figure in figures)

@@ -11,7 +11,7 @@ from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES
 from playground.runtime.token_view import branch_request as shared_branch_request
 from playground.sessions.records import RunRecord
 from playground.tui.runs import RunState
-from playground.tui.screens.compare import CompareScreen
+from playground.tui.screens.compare import ComparedRun, CompareScreen
 from playground.tui.screens.inspector import BranchChoice, InspectorScreen
 from playground.tui.screens.runs_list import RunsChoice, RunsScreen
 from playground.tui.widgets.response_view import ResponseView
@@ -153,6 +153,8 @@ class ExploreControl:
             return
         if choice.action == "show":
             self.show(choice.run_id)
+        elif choice.action == "responses":
+            self.compare(choice.run_id, choice.run_id, (0, 1))
         elif choice.other_id is not None:
             self.compare(choice.run_id, choice.other_id)
 
@@ -182,13 +184,15 @@ class ExploreControl:
         if run_id is not None and self.app.generation.run is None:
             self.show(run_id)
 
-    def compare(self, a: str, b: str) -> None:
-        """Two runs' first responses side by side, the earlier run on the left."""
+    def compare(self, a: str, b: str, chosen: tuple[int, int] = (0, 0)) -> None:
+        """Response ``chosen[0]`` of run ``a`` beside response ``chosen[1]`` of run ``b``, the
+        earlier run on the left (``r`` in compare picks another response of a side)."""
         records = {r.id: r for r in self.app.keeper.session.runs}
-        a, b = sorted((a, b), key=self._number)
-        titles = tuple(f"run #{self._number(run_id)}" for run_id in (a, b))
-        texts = tuple(records[run_id].responses[0].text for run_id in (a, b))
-        self.app.push_screen(CompareScreen((titles[0], titles[1]), (texts[0], texts[1])))
+        if self._number(a) > self._number(b):
+            a, b, chosen = b, a, (chosen[1], chosen[0])
+        left, right = (ComparedRun(f"run #{self._number(run_id)}", tuple(r.text for r in records[run_id].responses))
+                       for run_id in (a, b))
+        self.app.push_screen(CompareScreen((left, right), chosen))
 
     def _number(self, run_id: str) -> int:
         return next(n for n, r in enumerate(self.app.keeper.session.runs, 1) if r.id == run_id)

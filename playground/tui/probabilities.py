@@ -64,14 +64,15 @@ class TokenPiece:
 
 
 def pieces(token_ids: Sequence[int], token_chars: Sequence[int], text: str,
-           infos: Sequence[TokenInfo | None]) -> list[TokenPiece]:
-    """The response ``text`` cut into its tokens, ``token_chars[i]`` characters for token ``i``."""
+           infos: Sequence[TokenInfo | None], first: int = 0) -> list[TokenPiece]:
+    """The response ``text`` cut into its tokens, ``token_chars[i]`` characters for token ``i``
+    (from token ``first`` on)."""
     result: list[TokenPiece] = []
-    start = 0
-    for index, token_id in enumerate(token_ids):
+    start = sum(token_chars[:first])
+    for index in range(first, len(token_ids)):
         length = token_chars[index] if index < len(token_chars) else 0
         info = infos[index] if index < len(infos) else None
-        result.append(TokenPiece(index, token_id, text[start:start + length], info))
+        result.append(TokenPiece(index, token_ids[index], text[start:start + length], info))
         start += length
     return result
 

@@ -40,6 +40,9 @@ class RunState:
     record_id: str | None = None
     #: Live changes as sent, at the token count streamed then (the result has the exact ones).
     steered: list[LiveChange] = field(default_factory=list)
+    #: Each row's pieces as last cut: a streamed frame cuts only its new tokens, and the pieces
+    #: before stay the same objects (the heatmap draws again only what changed).
+    cut: dict[int, list[TokenPiece]] = field(default_factory=lambda: defaultdict(list), repr=False)
 
     @classmethod
     def from_record(cls, engine: PlaygroundEngine, record: RunRecord) -> RunState | None:
@@ -95,7 +98,10 @@ class RunState:
 
     def pieces(self, row: int) -> list[TokenPiece]:
         """Row ``row``'s tokens so far, each with its text and probabilities."""
-        return pieces(self.token_ids[row], self.token_chars[row], self.texts[row], self.infos[row])
+        cut, ids = self.cut[row], self.token_ids[row]
+        again = min(max(len(cut) - 1, 0), len(ids))  # the last one cut may have had text added since
+        cut[again:] = pieces(ids, self.token_chars[row], self.texts[row], self.infos[row], first=again)
+        return list(cut)
 
     @property
     def live_changes(self) -> list[LiveChange]:

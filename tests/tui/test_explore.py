@@ -21,7 +21,8 @@ from playground.tui.screens.compare import CompareScreen
 from playground.tui.screens.inspector import InspectorScreen
 from playground.tui.screens.runs_list import RunsScreen
 from playground.tui.widgets.response_view import ResponseView
-from playground.tui.widgets.token_map import CURSOR_STYLE, HeatLegend, TokenMap
+from playground.tui.widgets.token_lines import CURSOR_STYLE
+from playground.tui.widgets.token_map import HeatLegend, TokenMap
 from tests.fake_probabilities import SCRIPT_PROBABILITIES, info_at
 from tests.fakes import SCRIPT
 from tests.tui.helpers import run_finished, run_from_palette, scripted_app, wait_for
@@ -54,7 +55,7 @@ def explore(scenario, *, generate: bool = True) -> None:
 
 def span_styles(token_map: TokenMap) -> dict[tuple[int, int], list[str]]:
     """The text styles of each token span the map shows (click targets left out)."""
-    content = token_map.query_one(Static).visual
+    content = token_map.shown
     styles: dict[tuple[int, int], list[str]] = {}
     for span in content.spans:
         if isinstance(span.style, str):
@@ -80,7 +81,8 @@ def test_the_heatmap_key_colours_each_token_by_its_probability_with_a_legend():
         starts = [sum(len(piece) for piece in SCRIPT[:i]) for i in range(len(SCRIPT) + 1)]
         for index, p in enumerate(SCRIPT_PROBABILITIES[: len(SCRIPT)]):
             band = next(band for band in HEAT_BANDS if p >= band.floor)
-            assert styles[(starts[index], starts[index + 1])] == [band.style], index
+            end = starts[index + 1] - SCRIPT[index].endswith("\n")  # a line's styles end at its newline
+            assert styles[(starts[index], end)] == [band.style], index
         # the four tokens fall in four different bands: the unlikely ones stand out
         assert len({tuple(s) for s in styles.values()}) == len(SCRIPT)
         await pilot.press("f7")
@@ -120,7 +122,7 @@ def test_the_heatmap_follows_a_streaming_run():
         assert app.scripted_engine.requests[-1].logprobs == PLAYGROUND_ALTERNATIVES
         token_map = app.query_one("#heatmap-0", TokenMap)
         assert [piece.text for piece in token_map.pieces] == SCRIPT
-        assert str(token_map.query_one(Static).visual) == "".join(SCRIPT)
+        assert str(token_map.shown) == "".join(SCRIPT)
     explore(scenario, generate=False)
 
 
@@ -144,7 +146,7 @@ def test_the_inspector_follows_the_token_cursor_by_key_and_by_mouse():
         token_map = app.screen.query_one(TokenMap)
         start = len(SCRIPT[0] + SCRIPT[1])
         assert span_styles(token_map)[(start, start + len(SCRIPT[2]))][-1] == CURSOR_STYLE
-        await pilot.click("#inspector-tokens Static", offset=(3, 1))  # the second line: token 2
+        await pilot.click("#inspector-tokens TokenText", offset=(3, 1))  # the second line: token 2
         await wait_for(pilot, lambda: "token 2 of 4" in details(app))
         assert token_map.cursor == 1
         await pilot.press("end")
@@ -179,7 +181,7 @@ def test_token_text_shows_as_text_never_as_markup():
         async with app.run_test(size=SIZE) as pilot:
             await generated(pilot)
             await pilot.press("f7")
-            shown = str(app.query_one("#heatmap-0", TokenMap).query_one(Static).visual)
+            shown = str(app.query_one("#heatmap-0", TokenMap).shown)
             assert shown.startswith("[bold]x[/bold][/]␛[31m")  # the escape byte as its picture
             await pilot.press("ctrl+t", "right")
             await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen) and "token 2" in details(app))

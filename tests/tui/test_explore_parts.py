@@ -20,7 +20,7 @@ from playground.tui.screens.runs_list import lineage, run_line
 from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
 from playground.tui.text_diff import compare
-from playground.tui.widgets.token_map import CURSOR_STYLE, token_content
+from playground.tui.widgets.token_lines import CURSOR_STYLE, TokenLines
 from tests.fakes import ScriptedEngine
 
 
@@ -60,16 +60,24 @@ def test_bars_grow_by_eighths_of_a_cell():
     assert bar(0.5, 4) == "██  " and bar(1 / 32, 4) == "▏   "
 
 
+def shown_content(pieces, *, heat, cursor):
+    lines = TokenLines()
+    lines.heat, lines.cursor = heat, cursor
+    lines.update(pieces)
+    lines.render(80, lambda content, width: [])
+    return lines.content()
+
+
 def test_token_text_goes_in_as_text_with_its_styles_as_spans():
     from playground.tui.probabilities import TokenPiece
 
     pieces = [TokenPiece(0, 7, "[b]x", info(0.95)), TokenPiece(1, 8, "", info(0.005)), TokenPiece(2, 9, "\x1b", None)]
-    content = token_content(pieces, heat=True, cursor=1)
+    content = shown_content(pieces, heat=True, cursor=1)
     assert content.plain == "[b]x·␛"  # an empty token shows as a dot, a control byte as its picture
     styles = [(s.start, s.end, s.style) for s in content.spans if isinstance(s.style, str)]
     assert (0, 4, HEAT_BANDS[0].style) in styles and (4, 5, HEAT_BANDS[-1].style) in styles
     assert (4, 5, CURSOR_STYLE) in styles and (5, 6, "$text-muted") in styles
-    assert not any(isinstance(s.style, str) for s in token_content(pieces, heat=False, cursor=None).spans)
+    assert not any(isinstance(s.style, str) for s in shown_content(pieces, heat=False, cursor=None).spans)
 
 
 def test_the_batcher_passes_on_token_ids_and_probabilities():

@@ -6,15 +6,13 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.content import Content
 from textual.suggester import Suggester
-from textual.widgets import Input, Label
+from textual.widgets import Input
 
 from playground.tui.safe_text import plain
+from playground.tui.screens.text_prompt import TextPrompt
 from playground.tui.widgets.value_box import ValueBox
 
 
@@ -62,31 +60,18 @@ class PathBox(ValueBox):
             self.cursor_position = len(completed)
 
 
-class PathPrompt(ModalScreen[Path | None]):
+class PathPrompt(TextPrompt[Path]):
     """Enter gives the path typed (``~`` expanded); escape cancels (None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="path.cancel")]
-    DEFAULT_CSS = """
-    PathPrompt { align: center middle; }
-    PathPrompt > Vertical { width: 80%; max-width: 100; height: auto; border: thick $primary;
-                            background: $surface; padding: 1 2; }
-    PathPrompt Label { margin-bottom: 1; }
-    """
+    EMPTY_HINT = "Type a path, or press escape to cancel."
+    DEFAULT_CSS = "PathPrompt > Vertical { width: 80%; max-width: 100; }"
 
-    def __init__(self, question: str, default: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.default = default
+    def question_label(self) -> Content:
+        return plain(f"{self.question} (tab completes, escape cancels)")
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(plain(f"{self.question} (tab completes, escape cancels)"))
-            yield PathBox(self.default, id="path-input", suggester=PathSuggester())
+    def make_box(self) -> Input:
+        return PathBox(self.default, id="path-input", suggester=PathSuggester())
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text:
-            self.notify("Type a path, or press escape to cancel.", severity="warning")
-            return
-        self.dismiss(Path(text).expanduser())
+    def answer(self, text: str) -> Path:
+        return Path(text).expanduser()

@@ -26,7 +26,8 @@ LISTED = {"temperature": "t", "top_p": "top_p", "top_k": "top_k", "min_p": "min_
 
 @dataclass(frozen=True)
 class RunsChoice:
-    """``show`` run ``run_id`` again, or ``compare`` it with ``other_id``."""
+    """``show`` run ``run_id`` again, ``compare`` it with ``other_id``, or compare its two
+    ``responses`` with each other."""
 
     action: str
     run_id: str
@@ -65,11 +66,14 @@ def lineage(runs: Sequence[RunRecord]) -> dict[str | None, list[RunRecord]]:
 
 
 class RunsScreen(ModalScreen[RunsChoice | None]):
-    """``enter`` (or a click) shows a run again; ``c`` marks one, ``c`` on another compares them."""
+    """``enter`` (or a click) shows a run again; ``c`` marks one, ``c`` on another compares them;
+    ``r`` compares a run's two responses (A/B, or two responses)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,ctrl+l", "dismiss(None)", "Close", id="runs.close"),
         Binding("c", "compare", "Compare", id="runs.compare", tooltip="Mark a run; on a second, compare the two"),
+        Binding("r", "compare_responses", "Compare its responses", id="runs.responses",
+                tooltip="Compare the two responses of the run under the cursor"),
     ]
     DEFAULT_CSS = """
     RunsScreen { align: center middle; }
@@ -87,7 +91,7 @@ class RunsScreen(ModalScreen[RunsChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"{len(self.runs)} run(s) in this session · enter: show · c: mark, then c on another: "
-                        "compare · escape closes", id="runs-help")
+                        "compare · r: its two responses · escape closes", id="runs-help")
             yield Tree(plain_text("runs"), id="runs-tree")
 
     def on_mount(self) -> None:
@@ -133,3 +137,13 @@ class RunsScreen(ModalScreen[RunsChoice | None]):
             self.notify("Marked: press c on another run to compare the two.")
             return
         self.dismiss(RunsChoice("compare", self.marked, node.data))
+
+    def action_compare_responses(self) -> None:
+        node = self.query_one(Tree).cursor_node
+        if node is None or node.data is None:
+            return
+        run = next(run for run in self.runs if run.id == node.data)
+        if len(run.responses) < 2:
+            self.notify("This run has one response: c compares it with another run.", severity="warning")
+            return
+        self.dismiss(RunsChoice("responses", run.id))

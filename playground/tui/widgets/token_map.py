@@ -9,46 +9,50 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content, Span
-from textual.geometry import Region
+from textual.content import Content
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.style import Style
-from textual.widgets import Label, Static
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
+from textual.widgets import Label
 
-from playground.tui.probabilities import HEAT_BANDS, UNKNOWN_STYLE, TokenPiece, band_of
+from playground.tui.probabilities import HEAT_BANDS, UNKNOWN_STYLE, TokenPiece
+from playground.tui.widgets.token_lines import TokenLines
 from playground.tui.widgets.windowed_highlighting import FRAME_CSS
-from playground.visible import printable
-
-#: How a token with no text of its own (a special token, part of a split character) shows.
-EMPTY_TOKEN = "·"
-CURSOR_STYLE = "reverse underline"
 
 
-def token_content(pieces: Sequence[TokenPiece], *, heat: bool, cursor: int | None) -> Content:
-    """The tokens as one text, each a span that a click selects (``select_token(i)``), coloured by
-    its heatmap band when ``heat`` is on, the one under ``cursor`` reversed. The model's text is
-    never read as markup: it goes in as the text, the styles as spans."""
-    parts: list[str] = []
-    spans: list[Span] = []
-    start = 0
-    for piece in pieces:
-        text = printable(piece.text) or EMPTY_TOKEN
-        end = start + len(text)
-        parts.append(text)
-        spans.append(Span(start, end, Style.from_meta({"@click": f"select_token({piece.index})"})))
-        if heat:
-            band = band_of(piece.info)
-            spans.append(Span(start, end, band.style if band is not None else UNKNOWN_STYLE))
-        if piece.index == cursor:
-            spans.append(Span(start, end, CURSOR_STYLE))
-        start = end
-    return Content("".join(parts), spans=spans)
+class TokenText(Widget):
+    """The tokens' lines inside a ``TokenMap``, drawn from ``TokenLines``: only the lines on
+    screen are asked for, and only the paragraphs that changed are drawn again. A click on a
+    token runs its ``@click`` action here, which selects that token in the map."""
 
+    DEFAULT_CSS = "TokenText { width: 1fr; height: auto; link-style: none; link-style-hover: underline; }"
 
-class TokenText(Static):
-    """The tokens' text inside a ``TokenMap``: a click on a token runs its ``@click`` action here,
-    which selects that token in the map."""
+    def __init__(self, lines: TokenLines) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def _draw(self, content: Content, width: int) -> list[Strip]:
+        return Visual.to_strips(self, content, width, None, self.visual_style)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self.lines.render(width, self._draw)
+        return self.lines.line_count
+
+    def render_line(self, y: int) -> Strip:
+        self.lines.render(self.size.width, self._draw)
+        line = self.lines.line(y)
+        return Strip.blank(self.size.width, self.visual_style.rich_style) if line is None else line
+
+    def changed(self) -> None:
+        """The lines changed: draw the ones on screen again (and lay out when their count changed)."""
+        count = self.lines.line_count
+        width = self.size.width
+        if width:
+            self.lines.render(width, self._draw)
+        self.refresh(layout=not width or self.lines.line_count != count)
 
     def action_select_token(self, index: int) -> None:
         self.query_ancestor(TokenMap).action_select_token(index)
@@ -68,12 +72,7 @@ class TokenMap(VerticalScroll, can_focus=True):
         Binding("end", "select_token(-1)", "Last token", show=False, id="token-map.last"),
     ]
 
-    DEFAULT_CSS = f"""
-    TokenMap {{
-        {FRAME_CSS}
-        & > TokenText {{ width: 1fr; height: auto; link-style: none; link-style-hover: underline; }}
-    }}
-    """
+    DEFAULT_CSS = f"TokenMap {{ {FRAME_CSS} }}"
 
     heat: reactive[bool] = reactive(True, init=False)
     """Colour each token by its probability."""
@@ -94,39 +93,52 @@ class TokenMap(VerticalScroll, can_focus=True):
 
     def __init__(self, *, heat: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.pieces: list[TokenPiece] = []
+        self.lines = TokenLines()
+        self.lines.heat = heat
         self.set_reactive(TokenMap.heat, heat)
 
     def compose(self) -> ComposeResult:
-        yield TokenText()
+        yield TokenText(self.lines)
+
+    @property
+    def pieces(self) -> list[TokenPiece]:
+        return self.lines.pieces
+
+    @property
+    def shown(self) -> Content:
+        """The text as shown, with its styles."""
+        return self.lines.content()
 
     def show(self, pieces: Sequence[TokenPiece]) -> None:
-        """Show these tokens (a streaming response's, again each frame)."""
-        self.pieces = list(pieces)
-        if self.cursor is not None and self.cursor >= len(self.pieces):
-            self.set_reactive(TokenMap.cursor, len(self.pieces) - 1 if self.pieces else None)
-        self._render_tokens()
+        """Show these tokens (a streaming response's, again each frame: only what changed is drawn again)."""
+        self.lines.update(pieces)
+        if self.cursor is not None and self.cursor >= len(pieces):
+            self.set_reactive(TokenMap.cursor, len(pieces) - 1 if pieces else None)
+            self.lines.cursor = self.cursor
+            self.lines.restyle(self.cursor)
+        self._redraw()
 
-    def watch_heat(self) -> None:
-        self._render_tokens()
+    def watch_heat(self, heat: bool) -> None:
+        self.lines.heat = heat
+        self.lines.restyle_all()
+        self._redraw()
 
-    def watch_cursor(self, cursor: int | None) -> None:
-        self._render_tokens()
+    def watch_cursor(self, old: int | None, cursor: int | None) -> None:
+        self.lines.cursor = cursor
+        self.lines.restyle(old, cursor)
+        self._redraw()
         if cursor is not None:
             self.call_after_refresh(self._scroll_to_cursor)
             self.post_message(self.CursorMoved(self, cursor))
 
-    def _render_tokens(self) -> None:
+    def _redraw(self) -> None:
         if self.is_mounted:
-            self.query_one(TokenText).update(token_content(self.pieces, heat=self.heat, cursor=self.cursor))
+            self.query_one(TokenText).changed()
 
     def _scroll_to_cursor(self) -> None:
-        if self.cursor is None or not self.pieces:
+        if self.cursor is None or self.cursor >= len(self.pieces):
             return
-        before = "".join(printable(p.text) or EMPTY_TOKEN for p in self.pieces[: self.cursor])
-        width = max(self.scrollable_content_region.width, 1)
-        line = len(Content(before).wrap(width)) - 1 if before else 0
-        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
+        self.scroll_to_region(Region(0, self.lines.line_of(self.cursor), 1, 1), animate=False, immediate=True)
 
     def action_select_token(self, index: int) -> None:
         if self.pieces:
@@ -142,7 +154,7 @@ class TokenMap(VerticalScroll, can_focus=True):
         """To the first token of the next (``step`` 1) or previous (-1) line."""
         if not self.pieces:
             return
-        starts = [0] + [p.index + 1 for p in self.pieces[:-1] if "\n" in p.text]
+        starts = self.lines.line_start_tokens()
         at = 0 if self.cursor is None else self.cursor
         line = max(i for i, s in enumerate(starts) if s <= at)
         self.cursor = starts[min(max(line + step, 0), len(starts) - 1)]

@@ -8,7 +8,6 @@ generate in threads; their results come back as past-tense messages, their error
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import ClassVar
 
@@ -40,6 +39,7 @@ from playground.tui.generation_control import GenerationControl
 from playground.tui.keymap import binding_ids, checked_keymap
 from playground.tui.keys import PLAYGROUND_BINDINGS
 from playground.tui.messages import GenerationFinished, ModelLoaded, ModelLoadProgressed, TokensStreamed, WorkerFailed
+from playground.tui.model_control import ModelControl
 from playground.tui.palette import PaletteCommand, PlaygroundCommands, commands_for
 from playground.tui.plain_app import PlainTextApp
 from playground.tui.preset_control import PresetControl
@@ -90,6 +90,7 @@ class PlaygroundApp(PlainTextApp):
         self.config = config or load_config()
         self.engine: PlaygroundEngine | None = None
         self.generation = GenerationControl(self)
+        self.model = ModelControl(self)
         self.sessions = SessionControl(self)
         self.files = FileControl(self)
         self.themes = ThemeControl(self)
@@ -155,26 +156,15 @@ class PlaygroundApp(PlainTextApp):
         self.model_status = ModelStatus.loading_from(message.progress)
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
-        self.engine = message.engine
-        self.model_status = ModelStatus(message.description, loading=False)
-        self.token_counter = TokenCounter(message.engine.count_tokens, message.engine.context_window)
-        self.generation.model_ready()
-        for warning in message.engine.loaded.warnings:
-            self.notify(warning, title="Model loaded", severity="warning", timeout=10)
+        self.model.loaded(message)
 
     @on(Button.Pressed, "#load-demo")
     def action_load_demo(self) -> None:
-        self.options = dataclasses.replace(self.options, demo=True, server=None)  # here, not on the server
-        self.model_status = ModelStatus("loading the demo model")
-        self.load_model(self.options)
-        self.call_after_refresh(self.areas.restore)
+        self.model.load_demo()
 
     @on(Button.Pressed, "#retry-load")
     def action_retry_load(self) -> None:
-        """The same load again: a server that is up now, a model file fixed since."""
-        self.model_status = ModelStatus("connecting to the server again" if self.options.server else "loading again")
-        self.load_model(self.options)
-        self.call_after_refresh(self.areas.restore)
+        self.model.retry()
 
     # ---------------------------------------------------------------- workers: one place for errors
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -183,11 +173,7 @@ class PlaygroundApp(PlainTextApp):
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
         if message.group == "load":
-            self.engine = None
-            self.model_status = ModelStatus(message.message, loading=False, failed=True,
-                                            offer_demo=not self.options.demo)
-            self.generation.model_failed()
-            self.notify(message.message, title="The model did not load", severity="error", timeout=10)
+            self.model.failed(message.message)
         else:
             self.generation.failed(message.message)
 

@@ -17,6 +17,8 @@ from playground.params import SamplingParams
 #: vLLM's answer to ``logprobs``: at most this many alternatives per token (its default cap).
 MAX_LOGPROBS = 20
 _TOKEN_ID_PREFIX = "token_id:"
+#: A log-probability a little over 0 is the float rounding of a near-certain token.
+_ROUNDING = 1e-3
 
 
 def completion_body(model: str, prompt_ids: Sequence[int], params: SamplingParams, *, seed: int, max_tokens: int,
@@ -104,11 +106,12 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
         if value is None:
             infos.append(None)
             continue
+        value = _logprob(value)
         top = tops[index] if index < len(tops) and tops[index] else {}
-        ranked = sorted(((_token_id(key), float(lp)) for key, lp in top.items()), key=lambda pair: -pair[1])
+        ranked = sorted(((_token_id(key), _logprob(lp)) for key, lp in top.items()), key=lambda pair: -pair[1])
         own_text = (text_of(token_id) if text_of else "") or (chunk_text if len(token_ids) == 1 else "")
         infos.append(TokenInfo(
-            logprob=float(value), sampled_logprob=None,
+            logprob=value, sampled_logprob=None,
             entropy=-sum(math.exp(lp) * lp for _, lp in ranked if lp > -math.inf),
             rank=1 + sum(1 for other, lp in ranked if lp > value and other != token_id),
             top=tuple(Alternative(other, lp, (own_text if other == token_id else "")
@@ -117,6 +120,16 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
             text=own_text,
         ))
     return infos
+
+
+def _logprob(value: Any) -> float:
+    """A log-probability as the server sent it: a number at most 0 (-inf allowed); ``ValueError``
+    for NaN, a positive one (float rounding aside) or a string, which no distribution gives."""
+    if isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is not a log-probability")
+    if math.isnan(value) or value > _ROUNDING:
+        raise ValueError(f"{value!r} is not a log-probability")
+    return min(float(value), 0.0)
 
 
 def _token_id(key: str) -> int:

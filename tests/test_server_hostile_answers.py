@@ -1,0 +1,132 @@
+"""A server whose answers are not vLLM's shape, met by branches and token texts: every one is a
+line naming the endpoint (or the row cut with one warning, its tokens kept), never a traceback.
+The stub is tests/server_stub.py; tests/test_server_branch.py has the well-behaved cases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from playground.engine.types import GenerationRequest, TokenEvent
+from playground.params import SamplingParams
+from playground.server.connection import ServerConnection, ServerError
+from playground.server.tokens import ServerTokenizer
+from tests.server_stub import StubHandler, chunk, stub_server, tokenize
+from tests.test_server_branch import ROUTES
+from tests.test_server_client import open_stub
+
+BRANCH = GenerationRequest("ab", SamplingParams(max_new_tokens=5, seed=1), logprobs=1, prefix_tokens=(99,),
+                           forced_token=103)
+
+
+def answering(data: Any) -> Any:
+    return lambda handler, body: handler.send_json(data)
+
+
+def separator_as(data: Any) -> Any:
+    """``/tokenize`` as the stub's, but ``data`` for the separator the batched ``/detokenize`` asks about."""
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_json(data) if body["prompt"] == "<|endoftext|>" else tokenize(handler, body)
+    return route
+
+
+def run(routes: dict[str, Any], request: GenerationRequest = BRANCH) -> tuple[Any, list[TokenEvent]]:
+    events: list[Any] = []
+    with stub_server(ROUTES | routes) as (url, _):
+        result = open_stub(url).generate(request, events.extend)
+    return result, [event for event in events if isinstance(event, TokenEvent)]
+
+
+@pytest.mark.parametrize(("routes", "named"), [
+    ({"/detokenize": answering([1, 2])}, "/detokenize answered without a text"),
+    ({"/detokenize": answering({})}, "/detokenize answered without a text"),
+    ({"/detokenize": answering({"prompt": ["a", "b"]})}, "/detokenize answered without a text"),
+    ({"/tokenize": separator_as({"tokens": ["x"]})}, r"/tokenize answered a token that is not one \('x'"),
+    ({"/tokenize": separator_as({"tokens": [-4]})}, r"/tokenize answered a token that is not one \(-4"),
+    ({"/tokenize": separator_as([0])}, "/tokenize answered without a list of tokens"),
+])
+def test_a_tokenizer_answer_of_the_wrong_shape_is_one_line_naming_the_endpoint(routes: dict[str, Any],
+                                                                               named: str) -> None:
+    with pytest.raises(ServerError, match=named) as failed:
+        run(routes)
+    assert "\n" not in str(failed.value) and "OpenAI-compatible" in str(failed.value)
+
+
+def test_a_token_count_of_the_wrong_shape_keeps_the_last_count() -> None:
+    answers = iter([{"count": 3}, [1, 2], {"count": "many"}, {"tokens": [1, "x"]}])
+    with stub_server({"/tokenize": lambda handler, body: handler.send_json(next(answers))}) as (url, _):
+        tokenizer = ServerTokenizer(ServerConnection(url), "m")
+        assert [tokenizer.count(text) for text in ("a", "b", "c", "d")] == [3, 3, 3, 3]
+
+
+def first_chunk(logprobs: Any, prompt: Any, ids: Any = (90,)) -> Any:
+    """A stream whose first chunk echoes ``prompt`` with ``logprobs``, then ends by length."""
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        first = chunk("Z", list(ids))
+        first["choices"][0] |= {"prompt_token_ids": body["prompt"] if prompt is None else prompt,
+                                "logprobs": logprobs(len(body["prompt"]))}
+        handler.send_events([first, chunk("", [], "length")])
+    return route
+
+
+def values(value: Any) -> Any:
+    return lambda length: {"token_logprobs": [None] + [value] * length, "top_logprobs": [None] + [{}] * length}
+
+
+@pytest.mark.parametrize(("route", "named"), [
+    (first_chunk(values(float("nan")), None), "nan is not a log-probability"),
+    (first_chunk(values(5.0), None), "5.0 is not a log-probability"),
+    (first_chunk(values("-1"), None), "'-1' is not a log-probability"),
+    (first_chunk(lambda n: {"token_logprobs": [None] + [-0.5] * n,  # exp(1e308) overflowed: a traceback
+                            "top_logprobs": [None] + [{"token_id:5": 1e308}] * n}, None),
+     "1e\\+308 is not a log-probability"),
+    (first_chunk(values(-0.5), [97]), "it echoed a prompt of 1 tokens for one of 4"),
+    (first_chunk(values(-0.5), 5), "prompt_token_ids '5' is not a list"),
+    (first_chunk(values(-0.5), None, [10**30]), "is not a token id"),
+    (first_chunk(values(-0.5), None, [-1]), "-1 is not a token id"),
+])
+def test_an_echoed_chunk_of_the_wrong_shape_cuts_the_row_and_keeps_the_given_tokens(route: Any, named: str) -> None:
+    result, tokens = run({"/v1/completions": route})
+    assert [(token.token_id, token.text) for token in tokens] == [(99, "c"), (103, "g")]
+    [response] = result.responses
+    assert response.token_ids == [99, 103] and response.finish_reason == "cancelled"
+    [warning] = result.warnings
+    assert "response 1 is cut after 2 tokens" in warning and "partial response is kept" in warning
+    assert re.search(named, warning)
+
+
+def test_a_tiny_positive_log_probability_is_float_rounding_and_reads_as_certain() -> None:
+    result, tokens = run({"/v1/completions": first_chunk(values(1e-7), None)})
+    assert [token.info and token.info.logprob for token in tokens] == [0.0, 0.0, 0.0] and not result.warnings
+
+
+def forced_end(answer: Any) -> Any:
+    """The request for a forced end's probabilities (not streamed, nothing generated) answered
+    with ``answer`` (a function of the prompt sent)."""
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        assert body["stream"] is False and body["max_tokens"] == 0 and body["echo"] is True
+        handler.send_json(answer(body["prompt"]))
+    return route
+
+
+END = GenerationRequest("ab", SamplingParams(max_new_tokens=5), logprobs=1, prefix_tokens=(99,), forced_token=60)
+
+
+def test_a_forced_end_takes_its_probabilities_from_a_request_of_its_own() -> None:
+    def echoed(prompt: list[int]) -> Any:
+        return {"choices": [{"prompt_token_ids": prompt, "logprobs": values(-0.25)(len(prompt) - 1)}]}
+
+    result, tokens = run({"/v1/completions": forced_end(echoed)}, END)  # "<" starts the stub's end-of-text
+    assert [(token.token_id, token.info and token.info.logprob) for token in tokens] == [(99, -0.25), (60, -0.25)]
+    assert result.responses[0].finish_reason == "eos_token"
+
+
+@pytest.mark.parametrize("answer", [[1], {"choices": "x"}, {"choices": []}, {},
+                                    {"choices": [{"prompt_token_ids": [1]}]},
+                                    {"choices": [{"logprobs": {"token_logprobs": [None, "x", "y", "z"]}}]}])
+def test_a_forced_ends_answer_of_the_wrong_shape_is_one_line(answer: Any) -> None:
+    with pytest.raises(ServerError, match="sent a chunk that is not a completion .*OpenAI-compatible") as failed:
+        run({"/v1/completions": forced_end(lambda prompt: answer)}, END)
+    assert "\n" not in str(failed.value)

@@ -130,3 +130,21 @@ def test_a_forced_ends_answer_of_the_wrong_shape_is_one_line(answer: Any) -> Non
     with pytest.raises(ServerError, match="sent a chunk that is not a completion .*OpenAI-compatible") as failed:
         run({"/v1/completions": forced_end(lambda prompt: answer)}, END)
     assert "\n" not in str(failed.value)
+
+
+@pytest.mark.parametrize("url", ["http://alice:s3/cret@gpu.example:8000", "http://alice:s3?cret@gpu.example:8000",
+                                 "http://alice:s3#cret@gpu.example:8000", "http://ali/ce:s3cret@gpu.example",
+                                 "alice:s3cret@gpu.example:8000", "http://alice:s3cret@gpu.example:99999"])
+def test_a_password_that_ends_the_host_early_is_never_shown(url: str) -> None:
+    """A '/', '?' or '#' in a password ends the URL's host there: what followed (part of the
+    password) was shown as the path; now the address is refused naming the fix, without it."""
+    from playground.errors import UserError
+    from playground.server.address import checked_url, public_url, shown_url
+
+    with pytest.raises(UserError) as refused:
+        checked_url(url)
+    shown = [str(refused.value), shown_url(url), public_url(url)]
+    assert not [text for text in shown if "s3" in text or "alice" in text or "ali/" in text]
+    assert "gpu.example" in shown_url(url)
+    if "/" in url.split("@")[0].removeprefix("http://") or "?" in url or "#" in url:
+        assert "percent-encode them (%2F, %3F, %23)" in str(refused.value)

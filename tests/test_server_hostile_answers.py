@@ -148,3 +148,26 @@ def test_a_password_that_ends_the_host_early_is_never_shown(url: str) -> None:
     assert "gpu.example" in shown_url(url)
     if "/" in url.split("@")[0].removeprefix("http://") or "?" in url or "#" in url:
         assert "percent-encode them (%2F, %3F, %23)" in str(refused.value)
+
+
+def test_a_lone_surrogate_from_the_server_becomes_the_replacement_character() -> None:
+    """JSON's ``\\ud800`` escape decodes to a lone surrogate, which no terminal, file or pipe can
+    take (the response view crashed on it); vLLM's own decoder writes U+FFFD for bad bytes."""
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.start_events()
+        handler.send_event('{"choices": [{"index": 0, "text": "a\\ud800b", "token_ids": [90], "finish_reason": '
+                           '"length", "stop_reason": null}]}')
+        handler.wfile.write(b"data: [DONE]\n\n")
+
+    def detokenize(handler: StubHandler, body: dict[str, Any]) -> None:
+        payload = b'{"prompt": "' + b"\\udc80" * len(body["tokens"]) + b'"}'
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    plain = GenerationRequest("ab", SamplingParams(max_new_tokens=3, seed=1), prefix_tokens=(99,), forced_token=103)
+    result, tokens = run({"/v1/completions": route, "/detokenize": detokenize}, plain)
+    assert result.responses[0].text == "\ufffd\ufffd" + "a\ufffdb"  # the given tokens, named by /detokenize
+    with stub_server({"/detokenize": detokenize, "/tokenize": tokenize}) as (url, _):
+        assert ServerTokenizer(ServerConnection(url), "m").decode([1, 2]) == "\ufffd\ufffd"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from playground.server.connection import ServerError
+from playground.visible import valid_text
 
 #: Token ids the client takes from a server: no vocabulary comes near it, and ids past it would
 #: not fit the tensors a saved run is replayed into.
@@ -39,7 +40,7 @@ def tokenized(answer: Any, where: str) -> tuple[list[int], list[str]]:
     except ValueError as error:
         raise _not_understood(where, "/tokenize", f"a token that is not one ({error})") from None
     strings = answer.get("token_strs") or []
-    return ids, [str(string) for string in strings] if isinstance(strings, list) else []
+    return ids, [valid_text(str(string)) for string in strings] if isinstance(strings, list) else []
 
 
 def token_count(answer: Any, where: str) -> int:
@@ -57,4 +58,4 @@ def detokenized(answer: Any, where: str) -> str:
     text = answer.get("prompt") if isinstance(answer, dict) else None
     if not isinstance(text, str):
         raise _not_understood(where, "/detokenize", "without a text")
-    return text
+    return valid_text(text)

@@ -26,6 +26,7 @@ from playground.server.rows import ServerRow
 from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
 from playground.server.tokens import ServerTokenizer
 from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_infos
+from playground.visible import valid_text
 
 #: How often the loop looks at the handle while no chunk arrives: a cancel or a change waits
 #: at most this long (a chunk arrives every token on a working server, which wakes it sooner).
@@ -188,7 +189,7 @@ class ServerGeneration:
         ids = [token_id(token) for token in choice.get("token_ids") or ()]
         room = row.limit - len(row.token_ids)
         ids = ids[:room]
-        text = str(choice.get("text") or "")
+        text = valid_text(str(choice.get("text") or ""))
         logprobs, given = choice.get("logprobs"), self._given.get(row.index, [])
         if given:  # the first chunk of a branch's first request: it echoes the prompt's information
             echoed, logprobs = split_echo(logprobs, self._echoed_length(row, choice), len(row.token_ids))

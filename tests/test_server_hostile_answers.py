@@ -171,3 +171,13 @@ def test_a_lone_surrogate_from_the_server_becomes_the_replacement_character() ->
     assert result.responses[0].text == "\ufffd\ufffd" + "a\ufffdb"  # the given tokens, named by /detokenize
     with stub_server({"/detokenize": detokenize, "/tokenize": tokenize}) as (url, _):
         assert ServerTokenizer(ServerConnection(url), "m").decode([1, 2]) == "\ufffd\ufffd"
+
+
+@pytest.mark.parametrize("forced", [-3, 2**40])
+def test_a_forced_token_that_is_no_token_id_is_refused_in_one_line_before_any_request(forced: int) -> None:
+    from playground.errors import UserError
+
+    with pytest.raises(UserError, match=f"token id {forced} is not a token id") as refused:
+        run({"/v1/completions": first_chunk(values(-0.5), None)},
+            GenerationRequest("ab", SamplingParams(max_new_tokens=5), prefix_tokens=(99,), forced_token=forced))
+    assert "4611686018427387903" not in str(refused.value)

@@ -4,7 +4,9 @@ The stub is tests/server_stub.py; tests/test_server_branch.py has the well-behav
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -181,3 +183,48 @@ def test_a_forced_token_that_is_no_token_id_is_refused_in_one_line_before_any_re
         run({"/v1/completions": first_chunk(values(-0.5), None)},
             GenerationRequest("ab", SamplingParams(max_new_tokens=5), prefix_tokens=(99,), forced_token=forced))
     assert "4611686018427387903" not in str(refused.value)
+
+
+def echo_then(after: Any) -> Any:
+    """A first chunk echoing the prompt's information (as vLLM does), then ``after(handler)``."""
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        first = chunk("Z", [90])
+        first["choices"][0] |= {"prompt_token_ids": body["prompt"], "logprobs": values(-0.5)(len(body["prompt"]))}
+        handler.start_events()
+        handler.send_event(json.dumps(first))
+        after(handler)
+    return route
+
+
+def test_a_server_that_dies_after_the_echo_keeps_the_given_tokens_and_the_first_with_their_information() -> None:
+    result, tokens = run({"/v1/completions": echo_then(lambda handler: None)})  # closes without [DONE]
+    assert [(token.token_id, token.info and token.info.logprob) for token in tokens] == [(99, -0.5), (103, -0.5),
+                                                                                        (90, -0.5)]
+    [warning] = result.warnings
+    assert "response 1 is cut after 3 tokens" in warning and "ended the response early" in warning
+    assert result.responses[0].token_ids == [99, 103, 90] and len(result.responses[0].logprobs or []) == 3
+
+
+def test_a_cancel_once_the_echo_arrived_ends_the_branch_at_once_with_what_came() -> None:
+    from playground.engine.handle import GenerationHandle
+
+    released = threading.Event()
+    handle = GenerationHandle()
+
+    def quiet(handler: StubHandler) -> None:
+        released.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+
+    events: list[Any] = []
+
+    def on_event(batch: list[Any]) -> None:
+        events.extend(batch)
+        if any(isinstance(event, TokenEvent) and event.token_id == 90 for event in batch):
+            handle.cancel()  # the server goes quiet after the echo: the cancel must not wait on it
+
+    try:
+        with stub_server(ROUTES | {"/v1/completions": echo_then(quiet)}) as (url, _):
+            result = open_stub(url).generate(BRANCH, on_event, handle)
+    finally:
+        released.set()
+    assert result.responses[0].token_ids == [99, 103, 90] and result.responses[0].finish_reason == "cancelled"
+    assert [event.info.logprob for event in events if isinstance(event, TokenEvent)] == [-0.5, -0.5, -0.5]

@@ -228,3 +228,22 @@ def test_a_cancel_once_the_echo_arrived_ends_the_branch_at_once_with_what_came()
         released.set()
     assert result.responses[0].token_ids == [99, 103, 90] and result.responses[0].finish_reason == "cancelled"
     assert [event.info.logprob for event in events if isinstance(event, TokenEvent)] == [-0.5, -0.5, -0.5]
+
+
+@pytest.mark.usefixtures("real_tokenizer")
+@pytest.mark.parametrize("key", ["def", "token_id:-5", "token_id:99999999999999999999999", "token_id:4x"])
+def test_an_alternative_named_by_no_token_id_is_one_line_with_the_local_tokenizer(key: str) -> None:
+    """With the model's tokenizer on this machine, an alternative's id is decoded here: a key that
+    is not ``token_id:N`` (a server ignoring ``return_tokens_as_token_ids``) was id -1, whose
+    decode raised OverflowError, a traceback."""
+    from tests.conftest import SHARED_TOKENIZER
+    from tests.server_stub import models
+
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        first = chunk("Z", [90])
+        first["choices"][0]["logprobs"] = {"token_logprobs": [-0.5], "top_logprobs": [{key: -0.5, "token_id:90": -0.6}]}
+        handler.send_events([first, chunk("", [], "length")])
+
+    request = GenerationRequest("ab", SamplingParams(max_new_tokens=3), logprobs=2)
+    with pytest.raises(ServerError, match="sent a chunk that is not a completion .*(names no|is not a) token id"):
+        run({"/v1/models": models(str(SHARED_TOKENIZER)), "/v1/completions": route}, request)

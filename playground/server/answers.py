@@ -11,23 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from playground.server.connection import ServerError
+from playground.server.wire import token_id
 from playground.visible import valid_text
-
-#: Token ids the client takes from a server: no vocabulary comes near it, and ids past it would
-#: not fit the tensors a saved run is replayed into.
-MAX_TOKEN_ID = 2**31 - 1
 
 
 def _not_understood(where: str, endpoint: str, what: str) -> ServerError:
     return ServerError(f"{where}{endpoint} answered {what}: is it an OpenAI-compatible (vLLM) server?")
-
-
-def token_id(value: Any) -> int:
-    """One token id as a server sends it: a non-negative integer (not a bool, a float or a
-    string); ``ValueError`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_ID:
-        raise ValueError(f"{value!r} is not a token id")
-    return value
 
 
 def tokenized(answer: Any, where: str) -> tuple[list[int], list[str]]:

@@ -18,8 +18,8 @@ from playground.engine.decode_setup import DecodeSetup, check_setup
 from playground.engine.detok import StopMatcher
 from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent, TokenInfo
 from playground.errors import UserError
-from playground.server.answers import MAX_TOKEN_ID
 from playground.server.rows import ServerRow
+from playground.server.wire import MAX_TOKEN_ID
 
 #: The vocabulary's size is the server's to check (``check_branch``).
 _ANY_VOCABULARY = 2**62

@@ -19,13 +19,12 @@ from typing import Any
 from playground.engine.clock import GenerationClock
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent, TokenInfo
-from playground.server.answers import token_id
 from playground.server.branch import Branch, take_given, with_infos
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.rows import ServerRow
 from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
 from playground.server.tokens import ServerTokenizer
-from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_infos
+from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_id, token_infos
 from playground.visible import valid_text
 
 #: How often the loop looks at the handle while no chunk arrives: a cancel or a change waits

@@ -17,6 +17,9 @@ from playground.params import SamplingParams
 #: vLLM's answer to ``logprobs``: at most this many alternatives per token (its default cap).
 MAX_LOGPROBS = 20
 _TOKEN_ID_PREFIX = "token_id:"
+#: Token ids the client takes from a server: no vocabulary comes near it, and ids past it would
+#: not fit the tensors a saved run is replayed into (or the local tokenizer's decode).
+MAX_TOKEN_ID = 2**31 - 1
 #: A log-probability a little over 0 is the float rounding of a near-certain token.
 _ROUNDING = 1e-3
 
@@ -132,8 +135,21 @@ def _logprob(value: Any) -> float:
     return min(float(value), 0.0)
 
 
-def _token_id(key: str) -> int:
-    return int(key[len(_TOKEN_ID_PREFIX):]) if key.startswith(_TOKEN_ID_PREFIX) else -1
+def token_id(value: Any) -> int:
+    """One token id as a server sends it: a non-negative integer (not a bool, a float or a
+    string) that fits a tensor; ``ValueError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_ID:
+        raise ValueError(f"{value!r} is not a token id")
+    return value
+
+
+def _token_id(key: Any) -> int:
+    """A ``token_id:N`` key's id (a server that ignores ``return_tokens_as_token_ids`` names
+    tokens by their text instead, which can be several tokens: not taken)."""
+    if not isinstance(key, str) or not key.startswith(_TOKEN_ID_PREFIX) \
+            or not key[len(_TOKEN_ID_PREFIX):].isascii() or not key[len(_TOKEN_ID_PREFIX):].isdigit():
+        raise ValueError(f"{str(key)[:40]!r} names no token id (is return_tokens_as_token_ids supported?)")
+    return token_id(int(key[len(_TOKEN_ID_PREFIX):]))
 
 
 def logprob_ids(logprobs: Mapping[str, Any] | None) -> set[int]:
@@ -141,7 +157,7 @@ def logprob_ids(logprobs: Mapping[str, Any] | None) -> set[int]:
     if not logprobs:
         return set()
     named = [key for top in logprobs.get("top_logprobs") or () if top for key in top]
-    return {_token_id(key) for key in [*named, *(logprobs.get("tokens") or ())]} - {-1}
+    return {_token_id(key) for key in [*named, *(logprobs.get("tokens") or ())]}
 
 
 def split_echo(logprobs: Mapping[str, Any] | None, prompt_length: int,

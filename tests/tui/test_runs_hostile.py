@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 from textual.widgets import Static, Tree
 
@@ -27,6 +28,21 @@ def hostile_runs() -> list:
     return [first, branch, long]
 
 
+async def open_runs(pilot: Any, app: Any) -> None:
+    """The runs list open, its cursor on a run."""
+    await pilot.press("ctrl+l")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+    tree = app.screen.query_one(Tree)
+    await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data is not None)
+
+
+async def reopen_runs(pilot: Any, app: Any) -> None:
+    """Compare closed, the runs list open again."""
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen))
+    await open_runs(pilot, app)
+
+
 def test_no_runs_says_so_in_one_line() -> None:
     async def scenario() -> None:
         app = scripted_app()
@@ -45,10 +61,7 @@ def test_hostile_responses_in_the_runs_list_and_compare_show_as_text() -> None:
         async with app.run_test(size=(100, 34), notifications=True) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             app.keeper.session.runs.extend(hostile_runs())
-            await pilot.press("ctrl+l")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
-            tree = app.screen.query_one(Tree)
-            await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data is not None)
+            await open_runs(pilot, app)
             await pilot.press("r")  # run #1's two responses: empty, and markup with escapes
             await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
             screen = app.screen
@@ -58,12 +71,7 @@ def test_hostile_responses_in_the_runs_list_and_compare_show_as_text() -> None:
             shown = [str(screen.query_one(f"#compare-text-{i}", Static).visual) for i in range(2)]
             assert sorted(shown) == sorted(printable(text) for text in TEXTS[:2])
             assert "\x1b" not in "".join(shown) and "\x9b" not in "".join(shown)
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen))
-            await pilot.press("ctrl+l")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
-            tree = app.screen.query_one(Tree)
-            await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data is not None)
+            await reopen_runs(pilot, app)
             runs = app.keeper.session.runs
             await pilot.press("c", "down", "c")  # run #1 against its branch (a lone surrogate)
             await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
@@ -73,12 +81,7 @@ def test_hostile_responses_in_the_runs_list_and_compare_show_as_text() -> None:
             assert any("has one response" in str(n.message) for n in app._notifications)
             right = str(screen.query_one("#compare-text-1", Static).visual)
             assert right == "a\ufffdb"
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen))
-            await pilot.press("ctrl+l")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
-            tree = app.screen.query_one(Tree)
-            await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data is not None)
+            await reopen_runs(pilot, app)
             await pilot.press("c", "down", "down", "c")  # run #1 against 100,000 characters on one line
             await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
             assert app.screen.runs[1].responses == (TEXTS[3],) and len(runs) == 3

@@ -6,12 +6,23 @@ picture, one character for one; Rich strips a few controls but passes ESC throug
 
 from __future__ import annotations
 
-#: C0 controls and DEL as their Unicode pictures.
-CONTROL_PICTURES = {code: 0x2400 + code for code in range(32)} | {0x7F: 0x2421}
-#: The same but tab and newline, for text laid out in lines.
-VISIBLE_CONTROLS = {code: picture for code, picture in CONTROL_PICTURES.items() if chr(code) not in "\t\n"}
+#: C0 controls and DEL as their Unicode pictures; C1 controls (U+0080-U+009F: U+009B is a CSI,
+#: U+009D an OSC to terminals that read them from UTF-8, as xterm does) have none: U+FFFD.
+CONTROL_PICTURES = {code: 0x2400 + code for code in range(32)} | {0x7F: 0x2421} | dict.fromkeys(range(0x80, 0xA0),
+                                                                                              0xFFFD)
+#: A lone surrogate (from a JSON ``\ud800`` escape: a server's answer, an edited session) is no
+#: character: it cannot be encoded to draw, save or print, so it shows as the replacement character.
+SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
+#: The controls but tab and newline, for text laid out in lines, and the lone surrogates.
+VISIBLE_CONTROLS = {code: picture for code, picture in CONTROL_PICTURES.items() if chr(code) not in "\t\n"} | SURROGATES
 
 
 def printable(text: str) -> str:
-    """``text`` with its control characters (but tab and newline) shown as pictures."""
+    """``text`` with its control characters (but tab and newline) shown as pictures, and a lone
+    surrogate as U+FFFD."""
     return text.translate(VISIBLE_CONTROLS)
+
+
+def valid_text(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (as a decoder replaces bad bytes)."""
+    return text.translate(SURROGATES)

@@ -89,3 +89,39 @@ def test_a_replay_of_live_changes_in_a_response_with_a_format_is_refused_before_
     with stub_server(ROUTES) as (url, seen), pytest.raises(UserError, match="cannot replay them"):
         open_stub(url).generate(request)
     assert not [path for path, _headers, _body in seen if path == "/v1/completions"]
+
+
+
+def test_changes_from_another_thread_racing_the_refusal_never_reach_the_response_with_a_format() -> None:
+    """A thread changes response 1 (a format) and response 2 (none) over and over while the run
+    starts, until the engine refuses response 1's: each earlier change to it is said and not
+    applied; response 2's are applied; every refusal is the one line."""
+    import threading
+
+    handle, started = GenerationHandle(), threading.Event()
+    outcomes: list[str] = []
+
+    def hammer() -> None:
+        started.set()
+        while not any(outcome.startswith("refused 0") for outcome in outcomes):
+            for row in (0, 1):
+                try:
+                    handle.set_param("temperature", 0.25, row)
+                    outcomes.append(f"queued {row}")
+                except ParamError as refused:
+                    outcomes.append(f"refused {row}: {refused}")
+
+    formatted = SamplingParams.make(max_new_tokens=3, seed=1, response_format=REGEX)
+    request = GenerationRequest("x", formatted, columns=(formatted, SamplingParams.make(max_new_tokens=3, seed=2)))
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    started.wait()
+    result, bodies = run(request, handle, lambda events: None)
+    thread.join()  # it ends at the refusal, which the run made before its first request
+    assert {change.row for change in result.live_changes} <= {1}
+    assert all(body["temperature"] == formatted.temperature for body in bodies if "structured_outputs" in body)
+    assert result.responses[0].text == "abc" and result.responses[0].params.temperature == formatted.temperature
+    assert not [outcome for outcome in outcomes if outcome.startswith("refused 1")]
+    assert all(outcome == f"refused 0: {FORMAT_KEEPS_ITS_PARAMETERS}" for outcome in outcomes
+               if outcome.startswith("refused 0"))
+    assert all("\n" not in warning for warning in result.warnings)

@@ -25,3 +25,16 @@ def test_numbers_share_a_line_and_rows_get_one_each() -> None:
     assert ' "token_ids": [' + ", ".join(map(str, range(500))) + "]," in lines
     assert "  [1, 2, 3]," in lines and "  [4, 5, 6]" in lines
     assert len(lines) == 13
+
+
+def test_a_lone_surrogate_is_written_as_an_escape_and_read_back() -> None:
+    """A session read from a hand-edited file (or an old server's answer) may hold ``\\ud800``:
+    written as UTF-8 it failed the save; as an escape it reads back unchanged."""
+    import json
+
+    from playground.sessions.layout import dumps
+
+    value = {"text\udc80": ["a\ud800b", "é"], "name": "café", "ids": [1, 2]}
+    text = dumps(value)
+    text.encode()  # raised UnicodeEncodeError
+    assert json.loads(text) == value and '"café"' in text

@@ -26,6 +26,9 @@ def checked_url(url: str) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
             or not _HOST.fullmatch(parts.hostname):
         raise UserError(f"--server {shown_url(url)!r} is not a server address: give one like http://host:8000")
+    if "@" in parts.path + parts.query + parts.fragment:  # a '/', '?' or '#' in a password ended the host early
+        raise UserError(f"--server {shown_url(url)!r}: a user name or password holding '/', '?' or '#' ends the "
+                        "host early: percent-encode them (%2F, %3F, %23)")
     try:
         port = parts.port
     except ValueError:  # not a number, or over 65535
@@ -48,8 +51,10 @@ def shown_url(url: str) -> str:
 
 def public_url(url: str) -> str:
     """The URL as sessions, status lines and errors show it: no user name, password, query or
-    fragment (where keys and tokens hide)."""
-    parts = urlsplit(url.strip())
+    fragment (where keys and tokens hide). Everything before the last ``@`` after the scheme is
+    taken for credentials, even where a ``/``, ``?`` or ``#`` in a password ends the host early."""
+    scheme, separator, rest = url.strip().partition("://")
+    parts = urlsplit(scheme + separator + rest.rpartition("@")[2] if separator else url.strip().rpartition("@")[2])
     host = parts.hostname or ""
     if ":" in host:  # an IPv6 address goes back in brackets
         host = f"[{host}]"

@@ -19,6 +19,7 @@ from playground.engine.detok import StopMatcher
 from playground.engine.types import GenerationRequest, StreamEvent, TokenEvent, TokenInfo
 from playground.errors import UserError
 from playground.server.rows import ServerRow
+from playground.server.wire import MAX_TOKEN_ID
 
 #: The vocabulary's size is the server's to check (``check_branch``).
 _ANY_VOCABULARY = 2**62
@@ -45,6 +46,9 @@ def check_branch(request: GenerationRequest, prompt_tokens: int, context_window:
     vocabulary's, which the server makes: a token id it lacks is its 400, in one line), and a
     response format, which vLLM starts at the first token it generates and cannot continue
     from given tokens (sent as its prompt, they would be followed by a new instance of it)."""
+    bad = [token for token in given_tokens(request) if not 0 <= token <= MAX_TOKEN_ID]
+    if bad:  # (check_setup would name the vocabulary as 0..2**62, which only the server knows)
+        raise UserError(f"token id {bad[0]} is not a token id: ids are whole numbers from 0 up")
     check_setup(DecodeSetup.from_request(request), _ANY_VOCABULARY, prompt_tokens, context_window, end_ids)
     constrained = next((p.response_format for p in request.row_params() if p.response_format.constrained), None)
     if constrained is not None:

@@ -24,7 +24,8 @@ from playground.server.connection import ServerConnection, ServerError
 from playground.server.rows import ServerRow
 from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
 from playground.server.tokens import ServerTokenizer
-from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_infos
+from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_id, token_infos
+from playground.visible import valid_text
 
 #: How often the loop looks at the handle while no chunk arrives: a cancel or a change waits
 #: at most this long (a chunk arrives every token on a working server, which wakes it sooner).
@@ -165,20 +166,32 @@ class ServerGeneration:
             stream = self._streams.pop(row.index, None)
             if stream is not None:
                 stream.stop()
-            malformed = ServerError(f"the server at {self.connection.shown_url} sent a chunk that is not a "
-                                    f"completion ({type(error).__name__}: {error}): is it an OpenAI-compatible "
-                                    "server?")
-            return self._ended(row, Ended(row.index, row.epoch, malformed, len(row.token_ids)))
+            return self._ended(row, Ended(row.index, row.epoch, self._malformed(error), len(row.token_ids)))
+
+    def _malformed(self, error: Exception) -> ServerError:
+        return ServerError(f"the server at {self.connection.shown_url} sent a chunk that is not a completion "
+                           f"({type(error).__name__}: {error}): is it an OpenAI-compatible server?")
+
+    def _echoed_length(self, row: ServerRow, choice: dict[str, Any]) -> int:
+        """The echoed prompt's length, which must be the prompt sent (with the given tokens): the
+        information is split there, and a server echoing another prompt would shift it."""
+        sent = len(self.prompt_ids) + len(row.token_ids)
+        echoed = choice.get("prompt_token_ids")
+        if echoed is not None and not isinstance(echoed, list):
+            raise ValueError(f"its echoed prompt_token_ids {str(echoed)[:40]!r} is not a list of tokens")
+        if echoed is not None and len(echoed) != sent:
+            raise ValueError(f"it echoed a prompt of {len(echoed)} tokens for one of {sent}")
+        return sent
 
     def _chunk(self, row: ServerRow, chunk: Chunk) -> list[StreamEvent]:
         choice = chunk.choice
-        ids = [int(token) for token in choice.get("token_ids") or ()]
+        ids = [token_id(token) for token in choice.get("token_ids") or ()]
         room = row.limit - len(row.token_ids)
         ids = ids[:room]
-        text = str(choice.get("text") or "")
+        text = valid_text(str(choice.get("text") or ""))
         logprobs, given = choice.get("logprobs"), self._given.get(row.index, [])
         if given:  # the first chunk of a branch's first request: it echoes the prompt's information
-            echoed, logprobs = split_echo(logprobs, len(choice.get("prompt_token_ids") or ()), len(row.token_ids))
+            echoed, logprobs = split_echo(logprobs, self._echoed_length(row, choice), len(row.token_ids))
             given = with_infos(row, given, self._infos(echoed, row.token_ids))
         events = given + row.accept(text, ids, self._infos(logprobs, ids, text))
         self._given.pop(row.index, None)
@@ -225,9 +238,13 @@ class ServerGeneration:
             return []
         body = completion_body(self.model, self.prompt_ids + row.token_ids, row.params, seed=row.seed, max_tokens=0,
                                logprobs=self.request.logprobs, echo=True) | {"stream": False}
-        choice = (self.connection.post(COMPLETIONS, body).get("choices") or [{}])[0]
-        echoed, _ = split_echo(choice.get("logprobs"), len(self.prompt_ids) + len(row.token_ids), len(row.token_ids))
-        return with_infos(row, events, self._infos(echoed, row.token_ids))
+        answer = self.connection.post(COMPLETIONS, body)
+        try:
+            choice = answer["choices"][0]
+            echoed, _ = split_echo(choice.get("logprobs"), self._echoed_length(row, choice), len(row.token_ids))
+            return with_infos(row, events, self._infos(echoed, row.token_ids))
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:  # not vLLM's shape
+            raise self._malformed(error) from None
 
     # ------------------------------------------------------------------ live changes
     def _due(self, row: ServerRow) -> list[ParamChange]:

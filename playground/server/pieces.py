@@ -20,6 +20,7 @@ from tokenizers import Tokenizer
 
 from playground.engine.detok import IncrementalDetokenizer
 from playground.engine.fim import ENDOFTEXT
+from playground.server.answers import detokenized, tokenized
 from playground.server.connection import ServerConnection, ServerError
 
 #: The separator between the tokens of one batched ``/detokenize``: a special token's text,
@@ -129,9 +130,9 @@ class TokenPieces:
         if self._separator is None:
             answer = self._connection.post("/tokenize", {"model": self._model, "prompt": SEPARATOR_TEXT,
                                                          "add_special_tokens": False})
-            self._separator = [int(token) for token in answer.get("tokens", [])]
+            self._separator = tokenized(answer, self._connection.shown_url)[0]
         return self._separator
 
     def _detokenize(self, ids: list[int]) -> str:
         answer = self._connection.post("/detokenize", {"model": self._model, "tokens": ids})
-        return str(answer.get("prompt", ""))
+        return detokenized(answer, self._connection.shown_url)

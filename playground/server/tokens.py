@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 from tokenizers import decoders
 
+from playground.server.answers import detokenized, token_count, tokenized
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.pieces import TokenPieces, local_tokenizer
 
@@ -45,8 +46,8 @@ class ServerTokenizer:
     def encode(self, text: str) -> list[int]:
         answer = self._connection.post("/tokenize", {"model": self._model, "prompt": text,
                                                      "add_special_tokens": False, "return_token_strs": True})
-        ids = [int(token) for token in answer.get("tokens", [])]
-        self._strings.update(zip(ids, answer.get("token_strs") or []))
+        ids, strings = tokenized(answer, self._connection.shown_url)
+        self._strings.update(zip(ids, strings))
         return ids
 
     def count(self, text: str) -> int:
@@ -58,8 +59,8 @@ class ServerTokenizer:
         try:
             answer = self._connection.post("/tokenize", {"model": self._model, "prompt": text,
                                                          "add_special_tokens": False}, timeout=COUNT_TIMEOUT_S)
-            count = int(answer.get("count", len(answer.get("tokens", []))))
-        except (ServerError, ValueError, TypeError):
+            count = token_count(answer, self._connection.shown_url)
+        except ServerError:
             return next(reversed(self._counts.values()), 0)
         self._counts[text] = count
         if len(self._counts) > _COUNTS_KEPT:
@@ -77,7 +78,7 @@ class ServerTokenizer:
         if all(token_id in self._strings for token_id in token_ids):
             return str(self._byte_level.decode([self._strings[token_id] for token_id in token_ids]))
         answer = self._connection.post("/detokenize", {"model": self._model, "tokens": list(token_ids)})
-        return str(answer.get("prompt", ""))
+        return detokenized(answer, self._connection.shown_url)
 
     def token_text(self, token_id: int) -> str:
         """One token's own text when known (``pieces.resolve`` learns it), else empty."""

@@ -17,6 +17,11 @@ from playground.params import SamplingParams
 #: vLLM's answer to ``logprobs``: at most this many alternatives per token (its default cap).
 MAX_LOGPROBS = 20
 _TOKEN_ID_PREFIX = "token_id:"
+#: Token ids the client takes from a server: no vocabulary comes near it, and ids past it would
+#: not fit the tensors a saved run is replayed into (or the local tokenizer's decode).
+MAX_TOKEN_ID = 2**31 - 1
+#: A log-probability a little over 0 is the float rounding of a near-certain token.
+_ROUNDING = 1e-3
 
 
 def completion_body(model: str, prompt_ids: Sequence[int], params: SamplingParams, *, seed: int, max_tokens: int,
@@ -104,11 +109,12 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
         if value is None:
             infos.append(None)
             continue
+        value = _logprob(value)
         top = tops[index] if index < len(tops) and tops[index] else {}
-        ranked = sorted(((_token_id(key), float(lp)) for key, lp in top.items()), key=lambda pair: -pair[1])
+        ranked = sorted(((_token_id(key), _logprob(lp)) for key, lp in top.items()), key=lambda pair: -pair[1])
         own_text = (text_of(token_id) if text_of else "") or (chunk_text if len(token_ids) == 1 else "")
         infos.append(TokenInfo(
-            logprob=float(value), sampled_logprob=None,
+            logprob=value, sampled_logprob=None,
             entropy=-sum(math.exp(lp) * lp for _, lp in ranked if lp > -math.inf),
             rank=1 + sum(1 for other, lp in ranked if lp > value and other != token_id),
             top=tuple(Alternative(other, lp, (own_text if other == token_id else "")
@@ -119,8 +125,31 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
     return infos
 
 
-def _token_id(key: str) -> int:
-    return int(key[len(_TOKEN_ID_PREFIX):]) if key.startswith(_TOKEN_ID_PREFIX) else -1
+def _logprob(value: Any) -> float:
+    """A log-probability as the server sent it: a number at most 0 (-inf allowed); ``ValueError``
+    for NaN, a positive one (float rounding aside) or a string, which no distribution gives."""
+    if isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is not a log-probability")
+    if math.isnan(value) or value > _ROUNDING:
+        raise ValueError(f"{value!r} is not a log-probability")
+    return min(float(value), 0.0)
+
+
+def token_id(value: Any) -> int:
+    """One token id as a server sends it: a non-negative integer (not a bool, a float or a
+    string) that fits a tensor; ``ValueError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_ID:
+        raise ValueError(f"{value!r} is not a token id")
+    return value
+
+
+def _token_id(key: Any) -> int:
+    """A ``token_id:N`` key's id (a server that ignores ``return_tokens_as_token_ids`` names
+    tokens by their text instead, which can be several tokens: not taken)."""
+    if not isinstance(key, str) or not key.startswith(_TOKEN_ID_PREFIX) \
+            or not key[len(_TOKEN_ID_PREFIX):].isascii() or not key[len(_TOKEN_ID_PREFIX):].isdigit():
+        raise ValueError(f"{str(key)[:40]!r} names no token id (is return_tokens_as_token_ids supported?)")
+    return token_id(int(key[len(_TOKEN_ID_PREFIX):]))
 
 
 def logprob_ids(logprobs: Mapping[str, Any] | None) -> set[int]:
@@ -128,7 +157,7 @@ def logprob_ids(logprobs: Mapping[str, Any] | None) -> set[int]:
     if not logprobs:
         return set()
     named = [key for top in logprobs.get("top_logprobs") or () if top for key in top]
-    return {_token_id(key) for key in [*named, *(logprobs.get("tokens") or ())]} - {-1}
+    return {_token_id(key) for key in [*named, *(logprobs.get("tokens") or ())]}
 
 
 def split_echo(logprobs: Mapping[str, Any] | None, prompt_length: int,

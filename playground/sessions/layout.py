@@ -14,11 +14,26 @@ def dumps(value: Any, depth: int = 0) -> str:
     """``value`` as JSON text; ``json.loads`` reads it back unchanged."""
     inner = " " * (depth + 1)
     if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(str(key), ensure_ascii=False)}: {dumps(item, depth + 1)}"
+        items = [f"{inner}{_json(str(key))}: {dumps(item, depth + 1)}"
                  for key, item in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
         items = [inner + dumps(item, depth + 1) for item in value]
         return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    """Readable JSON (characters as they are), but with ``\\uXXXX`` escapes where a lone
+    surrogate (read from a hand-edited file or a server's escape) could not be written as UTF-8."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return text if text.isascii() or _encodable(text) else json.dumps(value, separators=(", ", ": "))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 

@@ -19,7 +19,7 @@ from textual.dom import DOMNode
 from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.widgets import Button, Footer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from playground.config import AppConfig, load_config
 from playground.engine.options import LoadOptions, LoadProgress
@@ -146,14 +146,17 @@ class PlaygroundApp(PlainTextApp):
     # ---------------------------------------------------------------- model
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_model(self, options: LoadOptions) -> None:
+        worker = get_current_worker()
+
         def progressed(progress: LoadProgress) -> None:
-            self.post_message(ModelLoadProgressed(progress))
+            self.post_message(ModelLoadProgressed(progress, worker))
 
         engine = self.loader(options, progressed)
-        self.post_message(ModelLoaded(engine, describe_engine(engine)))
+        self.post_message(ModelLoaded(engine, describe_engine(engine), worker))
 
     def on_model_load_progressed(self, message: ModelLoadProgressed) -> None:
-        self.model_status = ModelStatus.loading_from(message.progress)
+        if not message.left_behind:
+            self.model_status = ModelStatus.loading_from(message.progress)
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.model.loaded(message)

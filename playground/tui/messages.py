@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 from textual.message import Message
+from textual.worker import Worker
 
 from playground.engine.options import LoadProgress
 from playground.engine.types import GenerationResult, TokenInfo
 from playground.runtime.engines import PlaygroundEngine
 
 
-class ModelLoadProgressed(Message):
-    def __init__(self, progress: LoadProgress) -> None:
+class _LoadMessage(Message):
+    """From the load worker ``worker``: a load left behind (the demo model or another load asked
+    for since cancelled it, but its thread ran on) is ``left_behind`` and changes nothing."""
+
+    def __init__(self, worker: Worker[None] | None) -> None:
         super().__init__()
+        self.worker = worker
+
+    @property
+    def left_behind(self) -> bool:
+        # Read on the app's thread, where a new load cancels the old one: no race with it.
+        return self.worker is not None and self.worker.is_cancelled
+
+
+class ModelLoadProgressed(_LoadMessage):
+    def __init__(self, progress: LoadProgress, worker: Worker[None] | None = None) -> None:
+        super().__init__(worker)
         self.progress = progress
 
 
-class ModelLoaded(Message):
-    def __init__(self, engine: PlaygroundEngine, description: str) -> None:
-        super().__init__()
+class ModelLoaded(_LoadMessage):
+    def __init__(self, engine: PlaygroundEngine, description: str, worker: Worker[None] | None = None) -> None:
+        super().__init__(worker)
         self.engine = engine
         self.description = description
 

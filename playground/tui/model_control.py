@@ -21,6 +21,8 @@ class ModelControl:
         self.app = app
 
     def loaded(self, message: ModelLoaded) -> None:
+        if message.left_behind:
+            return  # the engine is dropped with the message
         app = self.app
         app.engine = message.engine
         app.model_status = ModelStatus(message.description, loading=False)
@@ -42,7 +44,10 @@ class ModelControl:
         self._load("loading the demo model")
 
     def retry(self) -> None:
-        """The same load again: a server that is up now, a model file fixed since."""
+        """The same load again: a server that is up now, a model file fixed since. Only after a
+        failure: a second press that arrives before the button hides starts no second load."""
+        if not self.app.model_status.failed:
+            return
         self._load("connecting to the server again" if self.app.options.server else "loading again")
 
     def _load(self, stage: str) -> None:

@@ -1,0 +1,57 @@
+"""Text no model should write but a server (a JSON escape) or an edited session can: a lone
+surrogate, a C1 control (U+009B is a CSI to xterm), carriage returns, markup, zero-width, wide
+and combining characters, streamed into the response and the heatmap while the terminal
+resizes. Nothing crashes, nothing is interpreted, every character shows as one."""
+
+from __future__ import annotations
+
+import asyncio
+
+from playground.engine.types import TokenInfo
+from playground.runtime.running import Generation
+from playground.tui.messages import TokensStreamed
+from playground.tui.runs import RunState
+from playground.tui.widgets.token_map import TokenMap
+from playground.visible import printable
+from tests.tui.helpers import scripted_app, wait_for
+
+TEXTS = ["a", "\r", "\r\n", "\ud800", "x\udc80y", "\u200b", "漢字漢字漢字", "🎉🎉", "e\u0301", "[red]x[/]",
+         "\x9b31m", "\n", "", "\u202eevil", "\t", "word" * 30, "\ufeff", "[bold]"]
+
+
+def frame(texts: list[str], first: int) -> TokensStreamed:
+    infos = [TokenInfo(-0.5, None, 1.0, 1) for _ in texts]
+    return TokensStreamed({0: "".join(texts)}, {0: len(texts)}, 0.1, 0.05, {0: [len(t) for t in texts]},
+                          {0: list(range(first, first + len(texts)))}, {0: infos})
+
+
+def test_hostile_characters_stream_into_the_response_and_the_heatmap_as_text_while_it_resizes() -> None:
+    async def scenario() -> None:
+        app = scripted_app("def f():\n")
+        async with app.run_test(size=(60, 30)) as pilot:
+            await wait_for(pilot, lambda: app.engine is not None)
+            app.state = app.state.replace(heatmap=True, probabilities=True)
+            app.generation.run = RunState(Generation(app.engine, app.state.request("def f():\n")))
+            app.generating = True
+            sent = []
+            for first in range(0, 108, 6):
+                texts = TEXTS[first % len(TEXTS): first % len(TEXTS) + 6]
+                sent += texts
+                app.on_tokens_streamed(frame(texts, first))  # a lone surrogate crashed the response view
+                if first == 36:
+                    await pilot.resize_terminal(31, 20)
+                if first == 60:
+                    await pilot.resize_terminal(120, 40)
+            token_map = app.query_one("#heatmap-0", TokenMap)
+            await wait_for(pilot, lambda: len(token_map.pieces) == len(sent))
+            shown = str(token_map.shown)
+            assert shown == "".join(printable(text) or "·" for text in sent)
+            assert "\ufffdx\ufffdy" in shown and "\x9b" not in shown and "␍␍\n" in shown
+            screen = app.export_screenshot()
+            assert not any(0xD800 <= ord(c) < 0xE000 or 0x80 <= ord(c) < 0xA0 for c in screen)
+            assert "[red]x[/]" in screen.replace("&#160;", " ")  # markup shown, not applied
+            token_map.focus()
+            for key in ["right"] * 40 + ["down"] * 6 + ["end", "home"]:
+                await pilot.press(key)
+            app.generating = False
+    asyncio.run(scenario())

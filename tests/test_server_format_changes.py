@@ -4,6 +4,7 @@ tokens so far followed by a new instance). Responses without a format still take
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -125,3 +126,41 @@ def test_changes_from_another_thread_racing_the_refusal_never_reach_the_response
     assert all(outcome == f"refused 0: {FORMAT_KEEPS_ITS_PARAMETERS}" for outcome in outcomes
                if outcome.startswith("refused 0"))
     assert all("\n" not in warning for warning in result.warnings)
+
+
+def test_changes_faster_than_the_first_token_wait_for_it_and_apply_once() -> None:
+    """A slider held down: each change would end the request before it wrote anything. They wait
+    for the request's first token, then apply together (the last value) in one new request."""
+    gate, taken = threading.Event(), threading.Event()
+
+    class Handle(GenerationHandle):
+        def take_changes(self) -> list[Any]:
+            changes = super().take_changes()
+            if changes:
+                taken.set()
+            return changes
+
+    def first_held(handler: StubHandler, body: dict[str, Any]) -> None:
+        if len([path for path, _headers, _body in handler.seen if path == "/v1/completions"]) == 1:
+            gate.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        handler.send_events([chunk("a", [97]), chunk("b", [98]), chunk("c", [99], finish="length")])
+
+    handle, results = Handle(), []
+    routes = {**ROUTES, "/v1/completions": first_held}
+    with stub_server(routes) as (url, seen):
+        engine = open_stub(url)
+        worker = threading.Thread(target=lambda: results.append(
+            engine.generate(GenerationRequest("x", SamplingParams.make(max_new_tokens=5, seed=1)), None, handle)))
+        worker.start()
+        for value in (0.2, 0.4, 0.6, 0.8):
+            taken.clear()
+            handle.set_param("temperature", value)
+            assert taken.wait(timeout=60)  # the loop has taken it (and, before, restarted on it)
+        requests = [body for path, _headers, body in seen if path == "/v1/completions"]
+        gate.set()
+        worker.join(timeout=60)
+    [result] = results
+    assert len(requests) == 1  # nothing restarted while the first request had not answered
+    bodies = [body for path, _headers, body in seen if path == "/v1/completions"]
+    assert [body["temperature"] for body in bodies] == [SamplingParams().temperature, 0.8]
+    assert result.live_changes == [LiveChange(0, 1, "temperature", 0.8)]

@@ -112,6 +112,7 @@ class ServerGeneration:
     # ------------------------------------------------------------------ streams
     def _start(self, row: ServerRow) -> None:
         row.epoch += 1
+        row.answered = False
         budget = row.limit - len(row.token_ids)
         due = [c.at_token for c in self.request.scheduled
                if c.row == row.index and c.at_token > len(row.token_ids)]
@@ -194,6 +195,7 @@ class ServerGeneration:
             echoed, logprobs = split_echo(logprobs, self._echoed_length(row, choice), len(row.token_ids))
             given = with_infos(row, given, self._infos(echoed, row.token_ids))
         events = given + row.accept(text, ids, self._infos(logprobs, ids, text))
+        row.answered = row.answered or bool(ids)
         self._given.pop(row.index, None)
         reason = finish_reason(choice)
         due = self._due(row) if reason == "length" and len(row.token_ids) < row.limit else []
@@ -252,16 +254,22 @@ class ServerGeneration:
                 if c.row == row.index and c.at_token == len(row.token_ids)]
 
     def _take_changes(self, handle: GenerationHandle) -> None:
+        """Changes apply by ending a row's request and continuing in a new one, at most once per
+        request that has sent a token: a slider held down must not restart a request over and
+        over before it writes anything. Until then they wait, and apply together, the last value
+        of each parameter, at the token where the new request takes over."""
         changes = handle.take_changes()
-        if not changes:
-            return
         for row in self.rows:
             mine = [change for change in changes if change.row in (None, row.index)]
             if mine and row.running and row.params.response_format.constrained:  # made before the refusal
                 self.warnings.append(f"response {row.index + 1}: not changed ({', '.join(c.name for c in mine)}): "
                                      f"{FORMAT_KEEPS_ITS_PARAMETERS}")
             elif mine and row.running:
-                self._apply(row, mine)
+                row.waiting += mine
+            if row.waiting and row.running and row.answered:
+                latest = {change.name: change for change in row.waiting}  # the last value of each
+                row.waiting = []
+                self._apply(row, list(latest.values()))
                 row.pending += self._held_back(row)
                 self._restart(row)
 

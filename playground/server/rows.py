@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from playground.engine.handle import ParamChange
 from playground.engine.types import FinishReason, ResponseResult, RowFinished, StreamEvent, TokenEvent, TokenInfo
 from playground.params import SamplingParams
 
@@ -27,6 +28,10 @@ class ServerRow:
     #: Why the server cut this row short (it died, or a timeout), when it did.
     broken: str | None = None
     pending: str = ""
+    #: Whether the row's current request has sent a token yet; live changes that came before it
+    #: did wait in ``waiting`` (restarting a request that has not answered would only start over).
+    answered: bool = False
+    waiting: list[ParamChange] = field(default_factory=list)
 
     @property
     def text(self) -> str:

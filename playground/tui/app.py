@@ -198,7 +198,10 @@ class PlaygroundApp(PlainTextApp):
         self.post_message(GenerationFinished(result))
 
     def on_tokens_streamed(self, message: TokensStreamed) -> None:
-        self.generation.streamed(message)
+        try:
+            self.generation.streamed(message)
+        finally:
+            message.handled()  # the batcher holds the next frame until now
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         self.generation.finished(message.result)

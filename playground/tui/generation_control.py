@@ -50,8 +50,8 @@ class GenerationControl:
                 app.run_status = QUEUED
                 app.notify("The model is still loading: this run starts as soon as it is ready.")
             else:
-                app.notify("No model is loaded (see the status line): load one, or the demo model from the "
-                           "palette (ctrl+p).", severity="warning")
+                app.notify("No model is loaded (the status line says why): fix that and press Try again "
+                           "there, or load the demo model (both also in the palette, ctrl+p).", severity="warning")
             return
         self.queued = None
         parent, branch_point = lineage or (None, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.message import Message
 from textual.worker import Worker
 
@@ -40,7 +42,8 @@ class ModelLoaded(_LoadMessage):
 class TokensStreamed(Message):
     """A frame's worth of generated text: per row, the new text, the new token count, and the
     number of characters each new token added (to find a token on screen), their ids, and
-    what the model thought of each (None per token when the run did not ask)."""
+    what the model thought of each (None per token when the run did not ask). The handler
+    calls ``handled()`` when done with it: the batcher posts the next one only then."""
 
     def __init__(self, texts: dict[int, str], tokens: dict[int, int], elapsed_s: float,
                  first_token_s: float | None, token_chars: dict[int, list[int]] | None = None,
@@ -54,6 +57,11 @@ class TokensStreamed(Message):
         self.infos = infos or {}
         self.elapsed_s = elapsed_s
         self.first_token_s = first_token_s
+        self.on_handled: Callable[[], None] | None = None
+
+    def handled(self) -> None:
+        if self.on_handled is not None:
+            self.on_handled()
 
 
 class GenerationFinished(Message):

@@ -1,8 +1,9 @@
 """From engine events (one call per decode step, in the worker thread) to at most one UI
-message per frame: the UI never handles a message per token."""
+message per frame: the UI never handles a message per token, and never has two waiting."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -14,7 +15,11 @@ FRAME_INTERVAL_S = 1 / 30
 
 
 class StreamBatcher:
-    """Called by the engine with each step's events; posts ``TokensStreamed`` per frame."""
+    """Called by the engine with each step's events; posts ``TokensStreamed`` per frame, and
+    not the next one before the UI has handled the last (``TokensStreamed.handled``). A UI that
+    takes longer than a frame per message (the heatmap with the inspector open on a long
+    response) then gets fewer, larger messages: without this they queued up, and a key pressed
+    meanwhile waited behind all of them (seconds, at a thousand tokens)."""
 
     def __init__(self, post: Callable[[TokensStreamed], object], interval: float = FRAME_INTERVAL_S,
                  clock: Callable[[], float] = time.perf_counter) -> None:
@@ -30,8 +35,15 @@ class StreamBatcher:
         self._token_ids: dict[int, list[int]] = defaultdict(list)
         self._infos: dict[int, list[TokenInfo | None]] = defaultdict(list)
         self.posted = 0
+        #: Taken by the worker (events, the last flush) and the UI (``handled``).
+        self._lock = threading.RLock()
+        self._unhandled = False
 
     def __call__(self, events: list[StreamEvent]) -> None:
+        with self._lock:
+            self._take(events)
+
+    def _take(self, events: list[StreamEvent]) -> None:
         now = self._clock()
         if self._first_token_s is None and events:
             self._first_token_s = now - self._started
@@ -44,16 +56,29 @@ class StreamBatcher:
                 self._infos[event.row].append(event.info)
             elif self._token_chars[event.row]:  # text released at a row's end belongs to its last token
                 self._token_chars[event.row][-1] += len(event.text)
-        if now - self._last_post >= self._interval:
-            self.flush(now)
+        if not self._unhandled and now - self._last_post >= self._interval:
+            self._flush(now)
 
-    def flush(self, now: float | None = None) -> None:
+    def flush(self) -> None:
+        """Post what is pending, handled or not (the run has ended: nothing more will come)."""
+        with self._lock:
+            self._flush(self._clock())
+
+    def handled(self) -> None:
+        """The UI has handled the last message: post what came since, once a frame has passed."""
+        with self._lock:
+            self._unhandled = False
+            now = self._clock()
+            if now - self._last_post >= self._interval:
+                self._flush(now)
+
+    def _flush(self, now: float) -> None:
         if not self._texts and not self._tokens:
             return
-        now = self._clock() if now is None else now
         texts = {row: "".join(parts) for row, parts in self._texts.items()}
-        self._post(TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s,
-                                  dict(self._token_chars), dict(self._token_ids), dict(self._infos)))
+        message = TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s,
+                                 dict(self._token_chars), dict(self._token_ids), dict(self._infos))
+        message.on_handled = self.handled
         self._texts.clear()
         self._tokens.clear()
         self._token_chars = defaultdict(list)
@@ -61,3 +86,7 @@ class StreamBatcher:
         self._infos = defaultdict(list)
         self._last_post = now
         self.posted += 1
+        # All set before posting: a UI may handle the message (and call ``handled``) before
+        # ``post`` returns, on this thread when it posts synchronously (hence a re-entrant lock).
+        self._unhandled = True
+        self._post(message)

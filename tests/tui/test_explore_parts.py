@@ -15,7 +15,7 @@ from playground.tui.explore_control import branch_request, token_at
 from playground.tui.messages import TokensStreamed
 from playground.tui.probabilities import HEAT_BANDS, band_of, param_lines, percent
 from playground.tui.runs import RunState
-from playground.tui.screens.inspector import BranchChoice, bar
+from playground.tui.screens.inspector import BranchChoice, bar, not_drawn
 from playground.tui.screens.runs_list import lineage, run_line
 from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
@@ -164,3 +164,21 @@ def test_a_runs_parent_and_branch_point_survive_the_session_file():
     assert (again.parent, again.branch_point) == ("a", 3)
     older = {key: value for key, value in record("a").to_json().items() if key not in ("parent", "branch_point")}
     assert (RunRecord.read(older, "runs[0]").parent, RunRecord.read(older, "runs[0]").branch_point) == (None, None)
+
+
+def test_a_token_without_a_sampled_probability_says_why():
+    """Greedy drew nothing; a branch's given and forced tokens were not drawn; a sampled token
+    without one came from a server (it reports raw probabilities only), not from greedy."""
+    assert not_drawn(3, None, 0.0) == "greedy, not drawn"
+    assert "server" in not_drawn(3, None, 0.7) and "greedy" not in not_drawn(3, None, 0.7)
+    assert not_drawn(2, 4, 0.7) == "the parent's token, not drawn"
+    assert not_drawn(4, 4, 0.7) == "forced, not drawn"
+    assert "server" in not_drawn(5, 4, 0.7) and not_drawn(5, 4, 0.0) == "greedy, not drawn"
+
+
+def test_an_ab_runs_line_gives_both_columns_values_where_they_differ():
+    a, b = SamplingParams(seed=1, temperature=0.2), SamplingParams(seed=1, temperature=0.8)
+    run = RunRecord("ab", "2026-11-26T10:00:00+00:00", ModelRecord("m"), "p", None, a, (a, b), 1,
+                    (ResponseRecord(0, "x", [1], "length", 1, a), ResponseRecord(1, "y", [2], "length", 1, b)))
+    assert " · t 0.2/0.8 top_p 0.9 top_k 0 " in run_line(1, run)
+    assert " · t 0.7 top_p 0.9 " in run_line(1, record("one"))

@@ -59,6 +59,8 @@ def test_a_server_that_failed_at_start_is_tried_again_from_the_status_line_and_t
             await wait_for(pilot, lambda: app.model_status.failed)
             assert app.query_one("#retry-load").display and app.engine is None
             assert "503" in app.model_status.text
+            await pilot.press("f5")  # no model: the note points at the way out
+            assert any("press Try again" in note.message for note in app._notifications)
             await pilot.click("#retry-load")  # still down: the same one line again
             await wait_for(pilot, lambda: app.model_status.failed)
             assert sum(path == "/v1/models" for path, _headers, _body in seen) == 2

@@ -15,6 +15,7 @@ from textual.widgets.text_area import SyntaxAwareDocument
 
 from playground.engine.types import RowFinished, TokenEvent
 from playground.params import escape, unescape
+from playground.tui.messages import TokensStreamed
 from playground.tui.streaming import StreamBatcher
 from playground.tui.widgets.response_view import ResponseView, printable
 from playground.tui.widgets.slider import Slider
@@ -53,7 +54,12 @@ def test_control_characters_are_shown_as_pictures_one_for_one():
 def test_batcher_posts_at_most_once_per_frame_and_loses_nothing():
     posted = []
     now = [0.0]
-    batcher = StreamBatcher(posted.append, interval=1 / 30, clock=lambda: now[0])
+
+    def handle_at_once(message: TokensStreamed) -> None:
+        posted.append(message)
+        message.handled()
+
+    batcher = StreamBatcher(handle_at_once, interval=1 / 30, clock=lambda: now[0])
     for step in range(300):  # 300 tokens in 0.3 s of fake time
         now[0] = step / 1000
         batcher([TokenEvent(0, step, "x"), TokenEvent(1, step, "y")])
@@ -62,6 +68,39 @@ def test_batcher_posts_at_most_once_per_frame_and_loses_nothing():
     assert "".join(m.texts[0] for m in posted) == "x" * 300
     assert sum(m.tokens[1] for m in posted) == 300
     assert posted[0].first_token_s == 0.0
+
+
+def test_batcher_holds_the_next_frame_until_the_ui_has_handled_the_last():
+    """A UI slower than the frame rate gets fewer, larger frames, never a queue of them (a key
+    pressed meanwhile would wait behind the whole queue)."""
+    posted: list[TokensStreamed] = []
+    now = [0.0]
+    batcher = StreamBatcher(posted.append, interval=1 / 30, clock=lambda: now[0])
+    for step in range(100):  # 0.5 s of fake time, the first message not yet handled
+        now[0] = 0.1 + step / 200
+        batcher([TokenEvent(0, step, str(step % 10))])
+    assert len(posted) == 1 and posted[0].tokens == {0: 1}
+    posted[0].handled()  # a frame has passed since: what came meanwhile is posted now, in one message
+    assert len(posted) == 2 and posted[1].tokens == {0: 99}
+    batcher([TokenEvent(0, 100, "0")])
+    batcher.flush()  # the end is posted whether or not the last was handled
+    assert len(posted) == 3
+    assert "".join(m.texts[0] for m in posted) == "".join(str(step % 10) for step in range(101))
+
+
+def test_a_message_handled_within_the_frame_waits_for_the_next_event():
+    posted: list[TokensStreamed] = []
+    now = [0.0]
+    batcher = StreamBatcher(posted.append, interval=1 / 30, clock=lambda: now[0])
+    now[0] = 0.05
+    batcher([TokenEvent(0, 1, "a")])
+    now[0] = 0.06
+    batcher([TokenEvent(0, 2, "b")])
+    posted[0].handled()  # 10 ms after it was posted: not yet a frame
+    assert len(posted) == 1
+    now[0] = 0.09
+    batcher([TokenEvent(0, 3, "c")])
+    assert [m.texts[0] for m in posted] == ["a", "bc"]
 
 
 def test_batcher_counts_tokens_only_and_gives_a_rows_closing_text_to_its_last_token():

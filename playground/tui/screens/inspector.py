@@ -52,12 +52,13 @@ def alternative_prompt(alternative: Alternative, chosen: bool) -> Content:
                             plain(visible(alternative.text) or "(no text)"))
 
 
-def not_drawn(index: int, branch_point: int | None) -> str:
+def not_drawn(index: int, branch_point: int | None, temperature: float) -> str:
     """Why token ``index`` has no sampled probability: a branch took it from its parent or was
-    forced to write it; else the run was greedy."""
-    if branch_point is None or index > branch_point:
-        return "greedy, not drawn"
-    return "forced, not drawn" if index == branch_point else "the parent's token, not drawn"
+    forced to write it; the run was greedy; else it was drawn on a server, which reports the
+    raw probability only (README: Against a server)."""
+    if branch_point is not None and index <= branch_point:
+        return "forced, not drawn" if index == branch_point else "the parent's token, not drawn"
+    return "greedy, not drawn" if temperature == 0 else "not reported (a server gives raw probabilities only)"
 
 
 class InspectorScreen(ModalScreen[BranchChoice | None]):
@@ -136,8 +137,9 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
         if info is None:
             lines.append("no probabilities: this run did not ask for them (F7 or the palette turns them on)")
         else:
+            temperature = run.params_at(self.row, index).temperature
             sampled = percent(info.sampled_logprob) if info.sampled_logprob is not None else \
-                f"none: {not_drawn(index, run.branch_point)}"
+                f"none: {not_drawn(index, run.branch_point, temperature)}"
             lines += [f"probability {percent(info.logprob)} (raw)", f"as sampled {sampled}",
                       f"rank {info.rank} · entropy {info.entropy:.2f} nats"]
         if run.branch_point is not None and index <= run.branch_point:

@@ -34,10 +34,16 @@ class RunsChoice:
     other_id: str | None = None
 
 
+def listed_value(run: RunRecord, name: str) -> str:
+    """A parameter's value in ``run``: ``0.7``, or ``0.2/0.8`` where unlinked columns differ."""
+    columns = run.columns or (run.params,)
+    return "/".join(dict.fromkeys(format_value(PARAMETERS[name], getattr(c, name)) for c in columns))
+
+
 def run_line(number: int, run: RunRecord) -> str:
-    """``#3 · 37 tokens length · t 0.7 top_p 0.9 … · seed 42 · 12:04:31`` (a branch says where)."""
-    params = " ".join(f"{short} {format_value(PARAMETERS[name], getattr(run.params, name))}"
-                      for name, short in LISTED.items())
+    """``#3 · 37 tokens length · t 0.7 top_p 0.9 … · seed 42 · 12:04:31`` (a branch says where;
+    an A/B run gives both columns' values where they differ: ``t 0.2/0.8``)."""
+    params = " ".join(f"{short} {listed_value(run, name)}" for name, short in LISTED.items())
     finishes = ", ".join(f"{len(r.token_ids)} tokens {r.finish_reason}" for r in run.responses)
     where = f" · branch at token {run.branch_point + 1}" if run.branch_point is not None else ""
     replay = " · replay" if run.replay_of else ""

@@ -170,3 +170,27 @@ def test_echo_is_asked_only_with_probabilities() -> None:
     plain = completion_body("m", [1], SamplingParams(), seed=0, max_tokens=1, echo=True)
     assert "echo" not in plain
     assert completion_body("m", [1], SamplingParams(), seed=0, max_tokens=1, logprobs=2, echo=True)["echo"] is True
+
+
+def test_timings_count_the_chunks_arrivals_and_leave_the_given_tokens_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks that queue up behind a slow screen are not instantaneous: each is timed as it
+    arrives (here a second apart on the arrival clock), and a branch's given tokens, which the
+    server did not generate, are not counted in the rate."""
+    import time
+
+    from playground.server import streams
+
+    arrivals = iter(range(1, 100))
+    start = time.perf_counter()
+    monkeypatch.setattr(streams, "arrival_clock", lambda: start + 1000.0 * next(arrivals))
+
+    def three(handler: StubHandler, body: dict[str, Any]) -> None:
+        handler.send_events([chunk("x", [120]), chunk("y", [121]), chunk("z", [122], finish="length")])
+
+    request = GenerationRequest("ab", SamplingParams(max_new_tokens=5, seed=1), prefix_tokens=(99, 98))
+    with stub_server({**ROUTES, "/v1/completions": three}) as (url, _seen):
+        result = open_stub(url).generate(request)
+    assert result.responses[0].token_ids == [99, 98, 120, 121, 122]
+    timings = result.timings
+    assert timings.ttft_s == pytest.approx(1000.0, abs=5.0)  # the first chunk's arrival
+    assert timings.decode_tokens_per_s == pytest.approx(2 / 2000.0, rel=0.01)  # 3 generated, 2000 s apart

@@ -18,7 +18,7 @@ from typing import Any
 
 from playground.engine.clock import GenerationClock
 from playground.engine.handle import GenerationHandle, ParamChange
-from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent, TokenInfo
+from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent, TokenEvent, TokenInfo
 from playground.server.branch import Branch, take_given, with_infos
 from playground.server.connection import ServerConnection, ServerError
 from playground.server.rows import ServerRow
@@ -80,15 +80,19 @@ class ServerGeneration:
                         backlog = self._waiting(self._queue.get(timeout=_HANDLE_POLL_S))
                     except queue.Empty:
                         continue
-                events = self._handle(backlog.pop(0))
-                if events:
-                    last = time.perf_counter()
+                item = backlog.pop(0)
+                events = self._handle(item)
+                if isinstance(item, Chunk) and any(isinstance(event, TokenEvent) for event in events):
+                    last = item.received
                     first = first or last
+                if events:
                     emit(events)
         finally:
             self._stop_all()
-        # Steps as in process: the longest row's tokens (a chunk may carry several).
-        steps = max((len(row.token_ids) for row in self.rows), default=0)
+        # Steps as in process: the longest row's tokens (a chunk may carry several), the given
+        # tokens of a branch left out (the server did not generate them).
+        given_count = len(self.branch.given) if self.branch is not None else 0
+        steps = max((len(row.token_ids) - given_count for row in self.rows), default=0)
         return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps)
 
     def _waiting(self, item: StreamItem) -> list[StreamItem]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +19,19 @@ from playground.server.connection import ServerConnection, ServerError
 COMPLETIONS = "/v1/completions"
 
 
+#: When a chunk arrived (perf_counter seconds): a run's timings count arrivals, not when the
+#: loop got to a chunk (chunks that queued up behind a slow screen are not instantaneous).
+arrival_clock: Callable[[], float] = time.perf_counter
+
+
 @dataclass(frozen=True)
 class Chunk:
-    """One streamed choice of row ``row``'s request number ``epoch``."""
+    """One streamed choice of row ``row``'s request number ``epoch``, ``received`` when."""
 
     row: int
     epoch: int
     choice: dict[str, Any]
+    received: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,9 +89,10 @@ class RowStream:
                 for event in events:
                     if self._stopped.is_set():
                         break
+                    received = arrival_clock()
                     for choice in event.get("choices") or ():
                         count += 1
-                        self._out.put(Chunk(self.row, self.epoch, choice))
+                        self._out.put(Chunk(self.row, self.epoch, choice, received))
         except ServerError as error:
             self._out.put(Ended(self.row, self.epoch, error, count))
             return

@@ -20,7 +20,15 @@ class Side:
 
 def compare(a: str, b: str) -> tuple[Side, Side, float]:
     """``a`` and ``b`` with what differs marked: ``changed`` where one replaced the other, ``only``
-    where a side has text the other lacks; and how alike they are (0-1)."""
+    where a side has text the other lacks; and how alike they are (0-1). Symmetric: difflib's
+    matcher depends on the order of its inputs, so the pair is always matched in one order."""
+    if b < a:
+        right, left, alike = _compare(b, a)
+        return left, right, alike
+    return _compare(a, b)
+
+
+def _compare(a: str, b: str) -> tuple[Side, Side, float]:
     pieces_a, pieces_b = PIECE.findall(a), PIECE.findall(b)
     matcher = difflib.SequenceMatcher(None, pieces_a, pieces_b, autojunk=False)
     left: list[tuple[str, str]] = []

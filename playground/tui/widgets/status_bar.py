@@ -46,7 +46,7 @@ class StatusBar(Horizontal):
         & > #model-status { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
         & > #load-progress { width: 30; margin-left: 1; }
         & > #run-status { width: auto; margin-left: 2; color: $text-muted; }
-        & > #load-demo, & > #retry-load { height: 1; min-width: 11; border: none; margin-left: 1; }
+        & > #load-demo, & > #retry-load { height: 1; min-width: 11; border: none; margin-right: 1; }
         &.-error > #model-status { color: $error; text-style: bold; }
     }
     """
@@ -58,10 +58,11 @@ class StatusBar(Horizontal):
     """The figures of the run streaming or last finished (or why it could not run)."""
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="model-status")
-        yield ProgressBar(total=None, show_eta=False, id="load-progress")
+        # The buttons come first: on the right, the error's notification would cover them.
         yield Button("Try again", id="retry-load", variant="primary", compact=True)
         yield Button("Load the demo model", id="load-demo", variant="warning", compact=True)
+        yield Label("", id="model-status")
+        yield ProgressBar(total=None, show_eta=False, id="load-progress")
         yield Label("", id="run-status")
 
     def on_mount(self) -> None:

@@ -74,7 +74,10 @@ def test_a_tls_failure_is_one_line() -> None:
         open_stub(url.replace("http://", "https://"))  # TLS to a plain-HTTP port
 
 
-def test_a_server_that_does_not_answer_times_out_in_one_line() -> None:
+def test_a_server_that_does_not_answer_times_out_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from playground.server import connection as connection_module
+
+    monkeypatch.setattr(connection_module, "QUESTION_TIMEOUT_S", 0.2)  # a short question's own limit (15 s)
     release = threading.Event()
 
     def hang(handler: StubHandler, body: dict[str, Any]) -> None:

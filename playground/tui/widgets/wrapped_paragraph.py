@@ -133,11 +133,11 @@ class Paragraph:
         drawn = 0
         for low, high in change.restyled:
             if low < start:
-                lines = self._restyle(low, high, width, render, styles)
-                if lines is None:
+                restyled = self._restyle(low, high, width, render, styles)
+                if restyled is None:
                     start = 0
                     break
-                drawn += lines
+                drawn += restyled
         if start > len(self.text):
             return drawn
         line = self.line_at(start) if start else 0

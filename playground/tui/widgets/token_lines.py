@@ -1,13 +1,15 @@
 """A response's tokens laid out in lines for the heatmap, kept up to date piece by piece.
 
-The text is cut at its newlines into paragraphs; each paragraph keeps its ``Content`` and the
-lines it wraps to at the width last rendered. A streamed token changes the last paragraph only,
-a cursor move the one or two paragraphs of the tokens it leaves and reaches: only those are
-styled and wrapped again, so the work per frame and per key does not grow with the response.
-(A ``Static`` holding the whole text re-wrapped and re-rendered all of it, every frame.)
-Paragraphs are wrapped separately, which is what wrapping the whole text does: a newline always
-ends a line. Hand-written: Textual's ``Log`` appends lines but styles none of them, and a
-``TextArea`` has no per-token spans or click targets.
+The text is cut at its newlines into paragraphs (``wrapped_paragraph.Paragraph``); each keeps
+the lines it wraps to at the width last rendered, with the text offset each starts at. A
+streamed token changes the last paragraph only, and within it only its last lines are wrapped
+again; a cursor move draws again only the lines of the tokens it leaves and reaches. So the work
+per frame and per key does not grow with the response, even when the response is one paragraph
+(no newline at all: the demo model's noise, minified JSON). (A ``Static`` holding the whole text
+re-wrapped and re-rendered all of it, every frame.) Paragraphs are wrapped separately, which is
+what wrapping the whole text does: a newline always ends a line. Hand-written: Textual's ``Log``
+appends lines but styles none of them, and a ``TextArea`` has no per-token spans or click
+targets.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The heatmap and the token inspector while a long run streams: the time the app takes to
 handle one streamed frame, and one token cursor move in the inspector, with 100 / 500 / 2,000
-tokens already shown.
+tokens already shown, for code-like text (short lines) and for text with no newline at all (the
+demo model's noise, minified JSON: one paragraph as long as the response).
 
-    PYTHONPATH=$PWD python benchmarks/heatmap_stream.py [--shown 100 500 2000] [--frames 40]
+    PYTHONPATH=$PWD python benchmarks/heatmap_stream.py [--shown 100 500 2000] [--frames 40] [--text code noise]
 
 Headless, on the scripted engine of the tests (no model): the run's tokens are code-like pieces
 with ids drawn from StarCoder2's 49,152-token vocabulary, each with the probabilities the
@@ -42,19 +43,22 @@ from tests.fakes import ScriptedEngine  # noqa: E402
 
 VOCAB = 49_152
 PIECES = ["def", " compute", "(self", ", x", "):\n", "    ", "ret", "urn", " x", " *", " 2", "\n"]
+#: Like the demo model's noise (random tokens: about 3 characters each, a third after a space, no newline).
+NOISE = ["ab", " foo", "_x", ")", " 12", "ing", " the", "Ġ", "{\"", "::", " de", "rt", "==", " q", "lo", "é"]
+TEXTS = {"code": PIECES, "noise": NOISE}
 SIZE = (120, 40)
 
 
-def token(step: int, rng: random.Random) -> tuple[str, int, TokenInfo]:
-    text = PIECES[step % len(PIECES)]
+def token(step: int, rng: random.Random, pieces: list[str]) -> tuple[str, int, TokenInfo]:
+    text = pieces[step % len(pieces)] if pieces is PIECES else rng.choice(pieces)
     token_id = rng.randrange(VOCAB)
     logprob = -rng.expovariate(1.0)
     top = tuple(Alternative(rng.randrange(VOCAB), logprob - i * 0.5, f"alt{i}") for i in range(5))
     return text, token_id, TokenInfo(logprob, logprob, 1.5, 1 + step % 5, top, text)
 
 
-def frame(steps: range, rng: random.Random) -> TokensStreamed:
-    texts, ids, infos = zip(*(token(step, rng) for step in steps))
+def frame(steps: range, rng: random.Random, pieces: list[str]) -> TokensStreamed:
+    texts, ids, infos = zip(*(token(step, rng, pieces) for step in steps))
     return TokensStreamed({0: "".join(texts)}, {0: len(steps)}, 1.0, 0.1, {0: [len(t) for t in texts]},
                           {0: list(ids)}, {0: list(infos)})
 
@@ -76,7 +80,7 @@ async def median_ms(pilot, act, repeats: int) -> float:
     return max(statistics.median([await once(act) for _ in range(repeats)]) - idle, 0.0)
 
 
-async def measure(shown: int, repeats: int) -> tuple[float, float, float]:
+async def measure(shown: int, repeats: int, pieces: list[str]) -> tuple[float, float, float]:
     """Median ms per one-token frame (heatmap; inspector open) and per cursor move, at ``shown`` tokens."""
     engine = ScriptedEngine()
     app: PlaygroundApp = create_app(LoadOptions(model="scripted-model"), SamplingParams.make(seed=1),
@@ -89,12 +93,12 @@ async def measure(shown: int, repeats: int) -> tuple[float, float, float]:
         app.generation.run = RunState(Generation(app.engine, app.state.request("def f():\n")))
         app.generating = True
         at = shown
-        app.on_tokens_streamed(frame(range(at), rng))
+        app.on_tokens_streamed(frame(range(at), rng, pieces))
         await settle(pilot)
 
         def stream_one() -> None:
             nonlocal at
-            app.on_tokens_streamed(frame(range(at, at + 1), rng))
+            app.on_tokens_streamed(frame(range(at, at + 1), rng, pieces))
             at += 1
 
         heatmap = await median_ms(pilot, stream_one, repeats)
@@ -116,14 +120,16 @@ def main(argv: list[str] | None = None) -> list[tuple[int, float, float, float]]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shown", type=int, nargs="+", default=[100, 500, 2000])
     parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--text", nargs="+", choices=sorted(TEXTS), default=["code", "noise"])
     args = parser.parse_args(argv)
     rows = []
-    print("| tokens shown | frame, heatmap | frame, inspector open | cursor move in the inspector |")
-    print("|---|---|---|---|")
-    for shown in args.shown:
-        heatmap, inspector, cursor = asyncio.run(measure(shown, args.frames))
-        rows.append((shown, heatmap, inspector, cursor))
-        print(f"| {shown:,} | {heatmap:.1f} ms | {inspector:.1f} ms | {cursor:.1f} ms |", flush=True)
+    print("| text | tokens shown | frame, heatmap | frame, inspector open | cursor move in the inspector |")
+    print("|---|---|---|---|---|")
+    for text in args.text:
+        for shown in args.shown:
+            heatmap, inspector, cursor = asyncio.run(measure(shown, args.frames, TEXTS[text]))
+            rows.append((shown, heatmap, inspector, cursor))
+            print(f"| {text} | {shown:,} | {heatmap:.1f} ms | {inspector:.1f} ms | {cursor:.1f} ms |", flush=True)
     return rows
 
 

@@ -1,12 +1,14 @@
 """The heatmap's lines kept up to date piece by piece (``TokenLines``): after any frames and
 cursor moves they are what drawing the whole text again gives, and a frame or a cursor move
-draws again only the paragraphs it touched, however long the response already is."""
+draws again only the paragraphs it touched (within a paragraph, only its last lines and the
+lines of the restyled tokens), however long the response already is."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 
+import pytest
 from rich.segment import Segment
 from textual.content import Content
 from textual.strip import Strip
@@ -72,6 +74,36 @@ def test_lines_kept_piece_by_piece_are_the_lines_drawn_from_scratch():
             assert [lines.line_of(t) for t in range(len(pieces))] == [expected.line_of(t) for t in range(len(pieces))]
 
 
+#: No newline at all (one paragraph as long as the response): words, spaces at token ends and
+#: runs of them, words wider than the line (ASCII, wide and combining characters), a tab.
+LONG_TEXTS = ["ab", " foo", "_x", ")", " 12", "ing  ", " the", "{\"", "::", "   ", "abcdefghijklmnopq", "rstu",
+              "漢字", "かな漢字テキスト", "e\u0301", " 🙂", "x" * 23, "\t", "é"]
+
+
+def long_piece(index: int, rng: random.Random) -> TokenPiece:
+    texts = LONG_TEXTS if rng.random() < 0.05 else [text for text in LONG_TEXTS if text != "\t"]
+    return TokenPiece(index, 100 + index, rng.choice(texts), TokenInfo(-rng.random() * 6, None, 1.0, 1))
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 7, 16, 40])
+def test_a_long_paragraph_kept_piece_by_piece_is_the_paragraph_wrapped_whole(width):
+    rng = random.Random(width)
+    lines, pieces = TokenLines(), []
+    for step in range(150):
+        if step % 13 == 12 and pieces:  # shown again from an earlier point, within the paragraph
+            pieces = pieces[: rng.randrange(len(pieces))]
+        else:
+            pieces = pieces + [long_piece(len(pieces) + i, rng) for i in range(rng.randrange(1, 4))]
+        lines.update(pieces)
+        if step % 2 == 0 and pieces:
+            old, lines.cursor = lines.cursor, rng.randrange(len(pieces))
+            lines.restyle(old, lines.cursor)
+        lines.render(width, draw)
+        expected = from_scratch(pieces, lines.heat, lines.cursor, width)
+        assert lines_text(lines) == lines_text(expected), step
+        assert lines.content() == expected.content(), step
+
+
 def test_a_frame_and_a_cursor_move_draw_again_only_the_paragraphs_they_touch():
     rng = random.Random(1)
     pieces = [piece(i, rng) for i in range(2000)]
@@ -90,6 +122,26 @@ def test_a_frame_and_a_cursor_move_draw_again_only_the_paragraphs_they_touch():
     lines.restyle(500, 501)
     lines.render(WIDTH, draw)
     assert lines.rendered - drawn <= 4
+
+
+def test_a_frame_and_a_cursor_move_on_a_long_paragraph_wrap_only_its_last_lines_and_the_tokens_lines():
+    rng = random.Random(3)
+    pieces = [TokenPiece(i, 100 + i, rng.choice(["ab", " foo", "_x", " 12", "ing"]), None) for i in range(3000)]
+    lines = from_scratch(pieces, True, None, 40)
+    assert "\n" not in str(lines.content()) and lines.line_count > 100
+    for _ in range(5):
+        wrapped = lines.wrapped
+        pieces = pieces + [TokenPiece(len(pieces), 100, " tail", None)]
+        lines.update(pieces)
+        lines.render(40, draw)
+        assert lines.wrapped - wrapped <= 2 * 40 + 5  # from the start of a line at most two lines up
+    for cursor in (1500, 1501, 2900):
+        wrapped = lines.wrapped
+        old, lines.cursor = lines.cursor, cursor
+        lines.restyle(old, cursor)
+        lines.render(40, draw)
+        assert lines.wrapped - wrapped <= 4 * (40 + 5)  # the lines of the tokens left and reached
+    assert lines_text(lines) == lines_text(from_scratch(pieces, True, 2900, 40))
 
 
 def test_the_heatmap_draws_only_the_new_tokens_paragraphs_while_a_long_run_streams():
@@ -128,5 +180,5 @@ def test_the_heatmap_benchmark_runs_end_to_end():
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import heatmap_stream
 
-    [(shown, *figures)] = heatmap_stream.main(["--shown", "30", "--frames", "2"])
+    [(shown, *figures)] = heatmap_stream.main(["--shown", "30", "--frames", "2", "--text", "noise"])
     assert shown == 30 and len(figures) == 3 and all(figure >= 0 for figure in figures)

@@ -25,7 +25,7 @@ from playground.tui.widgets.windowed_highlighting import FRAME_CSS
 
 class TokenText(Widget):
     """The tokens' lines inside a ``TokenMap``, drawn from ``TokenLines``: only the lines on
-    screen are asked for, and only the paragraphs that changed are drawn again. A click on a
+    screen are asked for, and only the lines that changed are drawn again. A click on a
     token runs its ``@click`` action here, which selects that token in the map."""
 
     DEFAULT_CSS = "TokenText { width: 1fr; height: auto; link-style: none; link-style-hover: underline; }"

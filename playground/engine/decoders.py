@@ -98,21 +98,35 @@ def steps(decoder: Decoder, prompt: torch.Tensor, before_launch: Callable[[int],
     ending every row is the one step computed in vain.
     """
     decoder.prefill(prompt)
+    if forward_ahead is None:
+        yield from _whole_steps_ahead(decoder, before_launch)
+    else:
+        yield from _forwards_ahead(decoder, before_launch, forward_ahead)
+
+
+def _whole_steps_ahead(decoder: Decoder, before_launch: Callable[[int], bool]) -> Iterator[StepTokens]:
+    """No format: an overlapping decoder launches the whole next step before the host has this one."""
     launched = 1  # tokens whose computation has started: token 0 came with the prefill
     while True:
         decoder.request_tokens()
-        if forward_ahead is None:
-            ahead = decoder.overlaps and before_launch(launched)
-            if ahead:
-                decoder.launch()
-                launched += 1
-            yield decoder.received_tokens(), decoder.received_info()
-            if not ahead:
-                if not before_launch(launched):
-                    return
-                decoder.launch()
-                launched += 1
-            continue
+        ahead = decoder.overlaps and before_launch(launched)
+        if ahead:
+            decoder.launch()
+            launched += 1
+        yield decoder.received_tokens(), decoder.received_info()
+        if not ahead:
+            if not before_launch(launched):
+                return
+            decoder.launch()
+            launched += 1
+
+
+def _forwards_ahead(decoder: Decoder, before_launch: Callable[[int], bool],
+                    forward_ahead: Callable[[int], bool]) -> Iterator[StepTokens]:
+    """A format: the next forward goes ahead; its sampling waits for this token (and the mask)."""
+    launched = 1
+    while True:
+        decoder.request_tokens()
         forwarded = decoder.overlaps and forward_ahead(launched)
         if forwarded:
             decoder.launch_forward()

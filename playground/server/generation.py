@@ -20,7 +20,7 @@ from playground.engine.clock import GenerationClock
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent, TokenEvent, TokenInfo
 from playground.server.branch import Branch, take_given, with_infos
-from playground.server.connection import ServerConnection, ServerError
+from playground.server.connection import QUESTION_TIMEOUT_S, ServerConnection, ServerError
 from playground.server.rows import ServerRow
 from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
 from playground.server.tokens import ServerTokenizer
@@ -244,7 +244,8 @@ class ServerGeneration:
             return []
         body = completion_body(self.model, self.prompt_ids + row.token_ids, row.params, seed=row.seed, max_tokens=0,
                                logprobs=self.request.logprobs, echo=True) | {"stream": False}
-        answer = self.connection.post(COMPLETIONS, body)
+        # Nothing is generated: a short question's limit, not a stream's (Escape cannot reach it).
+        answer = self.connection.post(COMPLETIONS, body, timeout=QUESTION_TIMEOUT_S)
         try:
             choice = answer["choices"][0]
             echoed, _ = split_echo(choice.get("logprobs"), self._echoed_length(row, choice), len(row.token_ids))

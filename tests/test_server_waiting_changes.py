@@ -160,3 +160,54 @@ def test_max_new_tokens_lowered_below_the_tokens_so_far_while_waiting_ends_after
     assert [body["max_tokens"] for body in bodies] == [10, 1] and bodies[1]["stop"] == ["q"]
     assert (response.text, response.token_ids, response.finish_reason) == ("abcx", [97, 98, 99, 120], "length")
     assert result.live_changes == [LiveChange(0, 3, "max_new_tokens", 1), LiveChange(0, 3, "stop", ("q",))]
+
+
+def test_a_change_for_one_row_waits_only_for_that_row_and_the_replay_gives_the_same_tokens() -> None:
+    """Row 2's request has not answered when both rows are changed: row 1's change applies at
+    once, row 2's at its first token. A deterministic stub (each token a function of the
+    position, the temperature and the row) then replays the recorded changes token for token."""
+    row_0_restarted = threading.Event()
+
+    def row_of(body: dict[str, Any]) -> int:
+        return 0 if body["top_k"] == 10 else 1
+
+    def route(handler: StubHandler, body: dict[str, Any]) -> None:
+        row = row_of(body)
+        bodies = [seen for seen in completions(handler.seen) if row_of(seen) == row]
+        if row == 0 and len(bodies) > 1 and bodies[-1] is body:
+            row_0_restarted.set()
+        if row == 1 and not row_0_restarted.wait(timeout=60):  # a safety net, not a synchronisation
+            return
+        letters = [chr(97 + (len(body["prompt"]) + i + round(body["temperature"] * 10) + 13 * row) % 26)
+                   for i in range(body["max_tokens"])]
+        events = [chunk(letter, [ord(letter)], finish="length" if i == len(letters) - 1 else None)
+                  for i, letter in enumerate(letters)]
+        if row == 0 and len(bodies) == 1 and len(events) > 1:  # the first request: one token, then held
+            handler.start_events()
+            handler.send_event(json.dumps(events[0]))
+            row_0_restarted.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+            return
+        handler.send_events(events)
+
+    handle, changed = Handle(), []
+
+    def on_event(events: list[StreamEvent]) -> None:
+        if any(isinstance(event, TokenEvent) and event.row == 0 for event in events) and not changed:
+            changed.append(True)
+            handle.set_param("temperature", 0.2, row=0)
+            handle.set_param("temperature", 0.3, row=1)
+            handle.set_param("temperature", 0.4, row=1)  # the last value is the one applied
+
+    base = SamplingParams.make(max_new_tokens=4, seed=1, num_responses=2)
+    columns = (base.replace(top_k=10), base.replace(top_k=20))
+    result, bodies = generate(route, GenerationRequest("xy", base, columns=columns), handle, on_event)
+    assert sorted(result.live_changes, key=str) == [
+        LiveChange(0, 1, "temperature", 0.2), LiveChange(1, 1, "temperature", 0.4)]
+    assert sorted((row_of(body), body["max_tokens"], body["temperature"]) for body in bodies) == [
+        (0, 3, 0.2), (0, 4, base.temperature), (1, 3, 0.4), (1, 4, base.temperature)]
+    row_0_restarted.clear()
+    replay = GenerationRequest("xy", base, columns=columns, scheduled=tuple(result.live_changes))
+    replayed, _bodies = generate(route, replay, GenerationHandle())
+    assert [r.token_ids for r in replayed.responses] == [r.token_ids for r in result.responses]
+    assert [r.text for r in replayed.responses] == [r.text for r in result.responses]
+    assert sorted(replayed.live_changes, key=str) == sorted(result.live_changes, key=str)

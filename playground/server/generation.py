@@ -271,7 +271,9 @@ class ServerGeneration:
                                      f"{FORMAT_KEEPS_ITS_PARAMETERS}")
             elif mine and row.running:
                 row.waiting += mine
-            if row.waiting and row.running and row.answered:
+            # A row whose tokens reached its limit ends with the chunk that says so (it may come
+            # after the last token): no token is left for a change to take effect on.
+            if row.waiting and row.running and row.answered and len(row.token_ids) < row.limit:
                 latest = {change.name: change for change in row.waiting}  # the last value of each
                 row.waiting = []
                 self._apply(row, list(latest.values()))

@@ -23,7 +23,7 @@ from textual.style import Style
 
 from playground.tui.probabilities import UNKNOWN_STYLE, TokenPiece, band_of
 from playground.tui.widgets.wrapped_paragraph import Change, Paragraph, Render
-from playground.visible import printable
+from playground.visible import JOINER, ZERO_WIDTH_SPACE, printable
 
 #: How a token with no text of its own (a special token, part of a split character) shows.
 EMPTY_TOKEN = "·"
@@ -31,8 +31,11 @@ CURSOR_STYLE = "reverse underline"
 
 
 def shown_text(piece: TokenPiece) -> str:
-    """A token's text as the map shows it: control characters as pictures, an empty one as a dot."""
-    return printable(piece.text) or EMPTY_TOKEN
+    """A token's text as the map shows it: control characters as pictures, an empty one as a dot.
+    A joiner that starts a token shows as a zero-width space: after one that ends the token
+    before, the two would make a run of joiners (see ``printable``; tokens are shown side by side)."""
+    shown = printable(piece.text)
+    return (ZERO_WIDTH_SPACE + shown[1:] if shown.startswith(JOINER) else shown) or EMPTY_TOKEN
 
 
 def token_styles(piece: TokenPiece, *, heat: bool, cursor: int | None) -> list[str | Style]:

@@ -79,3 +79,10 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory):
     server = start_server(python, build_server_model(tmp_path_factory.mktemp("vllm") / "model"))
     yield server
     server.kill()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests (Inductor compiles, a minute on a CPU) go out first, so the two workers
+    share out the short ones while one compiles and finish together (the order is otherwise
+    the files' own: a stable sort)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

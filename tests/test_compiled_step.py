@@ -17,7 +17,7 @@ from playground.engine.static_decoder import DecodeStep
 from playground.engine.types import GenerationRequest
 from playground.params import SamplingParams
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("inductor")]  # one worker compiles, once
 LONG = "def fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
 aten = torch.ops.aten
 

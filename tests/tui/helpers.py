@@ -11,10 +11,14 @@ from textual.command import CommandInput, CommandPalette
 from textual.pilot import Pilot
 
 from playground.engine.options import LoadOptions
+from playground.engine.types import TokenInfo
 from playground.params import SamplingParams
 from playground.runtime.engines import PlaygroundEngine, ProgressCallback
 from playground.runtime.opening import load_local_engine
+from playground.runtime.running import Generation
 from playground.tui.app import PlaygroundApp, create_app
+from playground.tui.messages import TokensStreamed
+from playground.tui.runs import RunState
 from tests.fakes import ScriptedEngine
 
 
@@ -81,6 +85,22 @@ async def run_from_palette(pilot: Pilot[Any], query: str) -> None:
     await type_in_palette(pilot, query)
     await pilot.press("enter")
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))
+
+
+def token_frame(texts: list[str], first: int) -> TokensStreamed:
+    """One streamed frame for response 1: ``texts`` as tokens ``first``, ``first + 1``, ... with
+    the same probabilities each (the heatmap colours them all alike)."""
+    infos: list[TokenInfo | None] = [TokenInfo(-0.5, None, 1.0, 1) for _ in texts]
+    return TokensStreamed({0: "".join(texts)}, {0: len(texts)}, 0.1, 0.05, {0: [len(t) for t in texts]},
+                          {0: list(range(first, first + len(texts)))}, {0: infos})
+
+
+def stream_by_hand(app: PlaygroundApp, prompt: str) -> None:
+    """The heatmap on and a run started, whose frames the test then hands to the app itself."""
+    assert app.engine is not None, "stream once the model has loaded"
+    app.state = app.state.replace(heatmap=True, probabilities=True)
+    app.generation.run = RunState(Generation(app.engine, app.state.request(prompt)))
+    app.generating = True
 
 
 def run_finished(app: PlaygroundApp) -> bool:

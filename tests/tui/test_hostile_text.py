@@ -7,23 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
-from playground.engine.types import TokenInfo
-from playground.runtime.running import Generation
-from playground.tui.messages import TokensStreamed
-from playground.tui.runs import RunState
 from playground.tui.widgets.token_map import TokenMap
 from playground.visible import printable
-from tests.tui.helpers import scripted_app, wait_for
+from tests.tui.helpers import scripted_app, stream_by_hand, token_frame, wait_for
 
 TEXTS = ["a", "\r", "\r\n", "\ud800", "x\udc80y", "\u200b", "漢字漢字漢字", "🎉🎉", "e\u0301", "[red]x[/]",
          "\x9b31m", "\n", "", "\u202eevil", "\t", "word" * 30, "\ufeff", "[bold]",
          "a\u200d", "\u200d\u200d漢·"]  # two joiners before a wide character fail Rich's cell split
-
-
-def frame(texts: list[str], first: int) -> TokensStreamed:
-    infos = [TokenInfo(-0.5, None, 1.0, 1) for _ in texts]
-    return TokensStreamed({0: "".join(texts)}, {0: len(texts)}, 0.1, 0.05, {0: [len(t) for t in texts]},
-                          {0: list(range(first, first + len(texts)))}, {0: infos})
 
 
 def test_hostile_characters_stream_into_the_response_and_the_heatmap_as_text_while_it_resizes() -> None:
@@ -31,14 +21,12 @@ def test_hostile_characters_stream_into_the_response_and_the_heatmap_as_text_whi
         app = scripted_app("def f():\n")
         async with app.run_test(size=(60, 30)) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
-            app.state = app.state.replace(heatmap=True, probabilities=True)
-            app.generation.run = RunState(Generation(app.engine, app.state.request("def f():\n")))
-            app.generating = True
+            stream_by_hand(app, "def f():\n")
             sent = []
             for first in range(0, 108, 6):
                 texts = TEXTS[first % len(TEXTS): first % len(TEXTS) + 6]
                 sent += texts
-                app.on_tokens_streamed(frame(texts, first))  # a lone surrogate crashed the response view
+                app.on_tokens_streamed(token_frame(texts, first))  # a lone surrogate crashed the response view
                 if first == 36:
                     await pilot.resize_terminal(31, 20)
                 if first == 60:

@@ -14,13 +14,10 @@ from textual.content import Content
 from textual.strip import Strip
 
 from playground.engine.types import TokenInfo
-from playground.runtime.running import Generation
-from playground.tui.messages import TokensStreamed
 from playground.tui.probabilities import TokenPiece
-from playground.tui.runs import RunState
 from playground.tui.widgets.token_lines import TokenLines
 from playground.tui.widgets.token_map import TokenMap
-from tests.tui.helpers import scripted_app, wait_for
+from tests.tui.helpers import scripted_app, stream_by_hand, token_frame, wait_for
 
 #: Code-like pieces: newlines inside tokens and at their ends, an empty token, a control byte.
 TEXTS = ["def", " f", "(x", "):\n    ", "return", " x", " +", " 1", "\n", "", "\n\n", "\x1b[", "y", " = [", "1]"]
@@ -145,27 +142,19 @@ def test_a_frame_and_a_cursor_move_on_a_long_paragraph_wrap_only_its_last_lines_
 
 
 def test_the_heatmap_draws_only_the_new_tokens_paragraphs_while_a_long_run_streams():
-    infos = [TokenInfo(-0.5, None, 1.0, 1) for _ in range(4)]
-
-    def frame(texts: list[str], first: int) -> TokensStreamed:
-        return TokensStreamed({0: "".join(texts)}, {0: len(texts)}, 0.1, 0.05, {0: [len(t) for t in texts]},
-                              {0: list(range(first, first + len(texts)))}, {0: infos[: len(texts)]})
-
     async def run() -> None:
         app = scripted_app("def f():\n")
         async with app.run_test(size=(100, 34)) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
-            app.state = app.state.replace(heatmap=True, probabilities=True)
-            app.generation.run = RunState(Generation(app.engine, app.state.request("def f():\n")))
-            app.generating = True
+            stream_by_hand(app, "def f():\n")
             line = ["    x", " = ", "1", "\n"]
             for first in range(0, 800, 4):
-                app.on_tokens_streamed(frame(line, first))
+                app.on_tokens_streamed(token_frame(line, first))
             token_map = app.query_one("#heatmap-0", TokenMap)
             await wait_for(pilot, lambda: token_map.lines.line_count == 201)
             assert str(token_map.shown) == "    x = 1\n" * 200
             drawn = token_map.lines.rendered
-            app.on_tokens_streamed(frame(line, 800))
+            app.on_tokens_streamed(token_frame(line, 800))
             await wait_for(pilot, lambda: token_map.lines.line_count == 202)
             assert token_map.lines.rendered - drawn <= 2
             app.generating = False

@@ -11,7 +11,7 @@ tokens take theirs from that first chunk, so they cost no request of their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from playground.engine.decode_setup import DecodeSetup, check_setup
@@ -68,24 +68,26 @@ def check_replayable(request: GenerationRequest) -> None:
                         "replay them (vLLM would start the format over); replay it in process")
 
 
-def take_given(row: ServerRow, given: Sequence[int], texts: Sequence[str],
-               end_ids: frozenset[int]) -> list[StreamEvent]:
+def take_given(row: ServerRow, given: Sequence[int], texts: Sequence[str], end_ids: frozenset[int],
+               unshown: Callable[[list[int]], str]) -> list[StreamEvent]:
     """The row takes the given tokens as generated ones (events without information yet): the
     forced token may end it (an end token, the row's limit, or a stop sequence its text
-    completes), as in process. Text a stop sequence might start with waits for the next token."""
+    completes), as in process. Text a stop sequence might start with waits for the next token.
+    ``unshown(ids)``: the text of ``ids`` the row has not shown yet, released when the row ends
+    here (what the stop matcher held, and an unfinished character, as U+FFFD)."""
     stopper = StopMatcher(row.params.stop)
     events: list[StreamEvent] = []
     for token_id, text in zip(given, texts):
         if token_id in end_ids:  # only the forced token can be one (check_setup refuses the rest)
             events += row.accept("", [token_id], [None])
-            events.append(row.finish("eos_token", stopper.flush()))
+            events.append(row.finish("eos_token", unshown(row.token_ids[:-1])))
             return events
         events += row.accept(stopper.feed(text), [token_id], [None])
         if stopper.stopped:
             events.append(row.finish("stop_sequence"))
             return events
         if len(row.token_ids) >= row.limit:
-            events.append(row.finish("length", stopper.flush()))
+            events.append(row.finish("length", unshown(row.token_ids)))
             return events
     row.pending += stopper.flush()
     return events

@@ -23,6 +23,7 @@ from playground.server.branch import Branch, take_given, with_infos
 from playground.server.connection import QUESTION_TIMEOUT_S, ServerConnection, ServerError
 from playground.server.rows import ServerRow
 from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
+from playground.server.texts import ends_inside_a_character, held_back, resynced
 from playground.server.tokens import ServerTokenizer
 from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_id, token_infos
 from playground.visible import valid_text
@@ -117,6 +118,8 @@ class ServerGeneration:
     def _start(self, row: ServerRow) -> None:
         row.epoch += 1
         row.answered = False
+        inside = ends_inside_a_character(self.decode, row.token_ids)
+        row.continued_from = len(row.token_ids) if inside else None
         budget = row.limit - len(row.token_ids)
         due = [c.at_token for c in self.request.scheduled
                if c.row == row.index and c.at_token > len(row.token_ids)]
@@ -144,19 +147,7 @@ class ServerGeneration:
 
     def _cancel_all(self) -> list[StreamEvent]:
         return [event for row in self.rows if row.running
-                for event in [*self._given.pop(row.index, []), row.finish("cancelled", self._held_back(row))]]
-
-    def _held_back(self, row: ServerRow) -> str:
-        """The text of the row's tokens that the server had not sent yet (it holds back what may
-        be the start of a stop sequence): released when a request ends early, as in process."""
-        if not row.token_ids:
-            return ""
-        try:
-            whole = self.decode(row.token_ids)
-        except ServerError:
-            return ""  # the tail is lost with the server: the tokens are kept
-        shown = row.text + row.pending
-        return whole[len(shown):] if whole.startswith(shown) else ""
+                for event in [*self._given.pop(row.index, []), row.finish("cancelled", held_back(self.decode, row))]]
 
     # ------------------------------------------------------------------ chunks
     def _handle(self, item: StreamItem) -> list[StreamEvent]:
@@ -194,6 +185,9 @@ class ServerGeneration:
         room = row.limit - len(row.token_ids)
         ids = ids[:room]
         text = valid_text(str(choice.get("text") or ""))
+        if row.continued_from is not None and text:
+            text = resynced(self.decode, row, row.continued_from, ids, text)
+            row.continued_from = None
         logprobs, given = choice.get("logprobs"), self._given.get(row.index, [])
         if given:  # the first chunk of a branch's first request: it echoes the prompt's information
             echoed, logprobs = split_echo(logprobs, self._echoed_length(row, choice), len(row.token_ids))
@@ -206,6 +200,9 @@ class ServerGeneration:
         if due:  # a replay's request ended where a recorded change is due: apply it, go on
             self._apply(row, due)
             self._restart(row)
+        elif reason in ("length", "eos_token"):  # what the server held back: an unfinished character
+            ends = row.token_ids[:-1] if reason == "eos_token" else row.token_ids  # (an end token has no text)
+            events.append(row.finish(reason, held_back(self.decode, row, ends)))
         elif reason is not None:
             events.append(row.finish(reason))
         return events
@@ -236,7 +233,8 @@ class ServerGeneration:
         asked for, with the first chunk (or a request of their own when they end the row)."""
         if self.branch is None:
             return []
-        events = take_given(row, self.branch.given, self.branch.texts, self.branch.end_ids)
+        events = take_given(row, self.branch.given, self.branch.texts, self.branch.end_ids,
+                            lambda ids: held_back(self.decode, row, ids))
         if self.request.logprobs is None:
             return events
         if row.running:
@@ -277,7 +275,7 @@ class ServerGeneration:
                 latest = {change.name: change for change in row.waiting}  # the last value of each
                 row.waiting = []
                 self._apply(row, list(latest.values()))
-                row.pending += self._held_back(row)
+                row.pending += held_back(self.decode, row, final=False)
                 self._restart(row)
 
     def _apply(self, row: ServerRow, changes: list[ParamChange]) -> None:

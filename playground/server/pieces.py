@@ -106,7 +106,8 @@ class TokenPieces:
         texts = [self.text(token_id) for token_id in ids]
         if not ids or all(text and REPLACEMENT not in text for text in texts):
             return texts
-        whole = self._detokenize(list(ids))
+        # An unfinished character at the end waits, as in process, for the token that ends it.
+        whole = self._detokenize(list(ids)).rstrip(REPLACEMENT)
         return [""] * (len(ids) - 1) + [whole]
 
     def _ask_server(self, ids: list[int]) -> list[str]:

@@ -32,6 +32,9 @@ class ServerRow:
     #: did wait in ``waiting`` (restarting a request that has not answered would only start over).
     answered: bool = False
     waiting: list[ParamChange] = field(default_factory=list)
+    #: The row's tokens the current request continues from, when they end inside a character:
+    #: its first text is then put right (``texts.resynced``); None otherwise.
+    continued_from: int | None = None
 
     @property
     def text(self) -> str:

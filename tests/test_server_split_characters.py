@@ -37,18 +37,38 @@ def detokenize(handler: StubHandler, body: dict[str, Any]) -> None:
 
 
 def vllm_texts(prompt: list[int], generated: list[int]) -> list[str]:
-    """Each generated token's text as vLLM streams it after ``prompt``."""
-    texts, sent = [], decode(prompt)
-    lost = sent.endswith("\ufffd")  # the detokenizer starts from nothing: the prompt comes again
-    if lost:
-        sent = ""
+    """Each generated token's text as vLLM streams it after ``prompt`` (no stop strings)."""
+    return [text for text, _ in vllm_stream(prompt, generated, [])]
+
+
+def vllm_stream(prompt: list[int], generated: list[int], stops: list[str],
+                ended: bool = False) -> list[tuple[str, str | None]]:
+    """Each generated token's text, and the stop string that ended the request there, as vLLM
+    0.32 streams them (``vllm/v1/engine/detokenizer.py``): the detokenizer's text grows by each
+    token's; a stop is looked for in what it added (with the stop's length before it), the text
+    cut where the stop starts; and while running, the text's last ``max(len(stop)) - 1``
+    characters are held back. A prompt that ends inside a character restarts the detokenizer:
+    its text then starts with the whole decoded prompt, and a stop in it ends the request.
+    ``ended``: the last token is the end token, which adds no text and releases what was held."""
+    hold = max((len(stop) for stop in stops), default=1) - 1
+    output, released, texts = "", 0, []
+    before = decode(prompt)
+    if before.endswith("\ufffd"):  # the detokenizer starts from nothing: the prompt comes again
+        before = ""
     for end in range(1, len(generated) + 1):
-        whole = decode(prompt + generated[:end])
-        if whole.endswith("\ufffd"):
-            texts.append("")
-            continue
-        texts.append(whole[len(sent):])
-        sent = whole
+        whole = decode(prompt + generated[:end - 1 if ended and end == len(generated) else end])
+        added = "" if whole.endswith("\ufffd") else whole[len(before):]
+        before = before if whole.endswith("\ufffd") else whole
+        output += added
+        found = [(output.find(stop, max(len(output) - len(added) - len(stop) + 1, 0)), stop) for stop in stops]
+        hits = sorted((start + len(stop), start, stop) for start, stop in found if start >= 0 and added)
+        if hits:
+            output = output[:hits[0][1]]
+            texts.append((output[released:], hits[0][2]))
+            return texts
+        shown = len(output) if end == len(generated) else max(len(output) - hold, released)
+        texts.append((output[released:shown], None))
+        released = shown
     return texts
 
 
@@ -63,12 +83,12 @@ def completions(script: dict[bytes, list[int]], gate: threading.Event | None = N
             return
         generated = generated[:body["max_tokens"]]
         ended = generated[-1:] == [0]  # the end token: the server writes no text for it
-        texts = vllm_texts(prompt, generated[:-1] if ended else generated) + ([""] if ended else [])
+        texts = vllm_stream(prompt, generated, body.get("stop") or [], ended)
         handler.start_events()
-        for position, (token, text) in enumerate(zip(generated, texts)):
-            last = position == len(generated) - 1
-            finish = ("stop" if token == 0 else "length") if last else None
-            handler.send_event(json.dumps(chunk(text, [token], finish)))
+        for position, (token, (text, stop)) in enumerate(zip(generated, texts)):
+            last = position == len(texts) - 1
+            finish = ("stop" if token == 0 or stop is not None else "length") if last else None
+            handler.send_event(json.dumps(chunk(text, [token], finish, stop)))
             if gate is not None and position == 2 and not last and not gate.is_set():
                 gate.wait(30)  # the client has the token, and changes a parameter: this request ends
                 return
@@ -148,3 +168,36 @@ def test_a_branch_that_ends_at_its_forced_token_inside_a_character_shows_it() ->
         [response] = result.responses
         assert (bodies, response.text, response.finish_reason) == ([], "a\ufffd", reason)
         assert "".join(event.text for event in events) == response.text
+
+
+def test_a_stop_in_the_prompt_does_not_end_a_branch_from_inside_a_character() -> None:
+    """vLLM's detokenizer text starts with the whole prompt there, and it looks for stops in it:
+    the client sends that request no stops and finds them in the request's own text, as in
+    process (which looks for them in the response's text only)."""
+    request = GenerationRequest("x\ny = '", SamplingParams(max_new_tokens=9, stop=("\n",)),
+                                prefix_tokens=tuple(SMILE[:2]))
+    result, events, [body] = run(request, completions({SMILE[:2]: [*SMILE[2:], *b"ab\ncd"]}))
+    assert body["stop"] == []
+    [response] = result.responses
+    assert (response.token_ids, response.finish_reason) == ([*SMILE, *b"ab\n"], "stop_sequence")
+    assert response.text == "🙂ab" == "".join(event.text for event in events)
+
+
+def test_a_stop_sequence_held_back_does_not_repeat_text_after_a_character_split() -> None:
+    """The prompt ends with the character the branch completes: text held back for a possible
+    stop (the server holds the last ``len(stop) - 1`` characters) must not show it twice."""
+    for stops, generated, text in (((";;",), b"ab;;c", "🙂ab"), (("zz", "\n\n"), b"abc", "🙂abc")):
+        request = GenerationRequest("x = '🙂", SamplingParams(max_new_tokens=4 + len(generated), stop=stops),
+                                    prefix_tokens=tuple(SMILE[:2]))
+        result, events, _ = run(request, completions({SMILE[:2]: [*SMILE[2:], *generated]}))
+        [response] = result.responses
+        assert response.text == text == "".join(event.text for event in events)
+
+
+def test_the_stub_streams_stops_as_vllm_does() -> None:
+    """Held back ``len(stop) - 1`` characters while it runs, cut where the stop starts; from
+    inside a character, the prompt again, and a stop in it ends the request at once."""
+    assert vllm_stream(list(b"x"), list(b"abc;d"), [";;", "c;"]) == [("", None), ("a", None), ("b", None),
+                                                                         ("", "c;")]
+    assert vllm_stream(list(b"x"), list(b"abc"), ["zzz"]) == [("", None), ("", None), ("abc", None)]
+    assert vllm_stream([*b"x\n", *SMILE[:2]], [*SMILE[2:], ord("a")], ["\n"]) == [("", None), ("x", "\n")]

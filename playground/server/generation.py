@@ -17,6 +17,7 @@ from contextlib import suppress
 from typing import Any
 
 from playground.engine.clock import GenerationClock
+from playground.engine.detok import StopMatcher
 from playground.engine.handle import GenerationHandle, ParamChange
 from playground.engine.types import EventSink, GenerationRequest, LiveChange, StreamEvent, TokenEvent, TokenInfo
 from playground.server.branch import Branch, take_given, with_infos
@@ -120,21 +121,27 @@ class ServerGeneration:
         row.answered = False
         inside = ends_inside_a_character(self.decode, row.token_ids)
         row.continued_from = len(row.token_ids) if inside else None
+        # vLLM looks for stops in the whole prompt's text then (``texts``): the row looks for them.
+        row.stopper = StopMatcher(row.params.stop) if inside and row.params.stop else None
+        params = row.params.replace(stop=()) if row.stopper is not None else row.params
         budget = row.limit - len(row.token_ids)
         due = [c.at_token for c in self.request.scheduled
                if c.row == row.index and c.at_token > len(row.token_ids)]
         if due:  # a replay: end this request where the next recorded change is due
             budget = min(budget, min(due) - len(row.token_ids))
-        body = completion_body(self.model, self.prompt_ids + row.token_ids, row.params, seed=row.seed,
+        body = completion_body(self.model, self.prompt_ids + row.token_ids, params, seed=row.seed,
                                max_tokens=budget, end_ids=self.end_ids, logprobs=self.request.logprobs,
                                response_format=self.response_format(row.params), echo=row.index in self._given)
         self._streams[row.index] = RowStream(self.connection, body, row.index, row.epoch, self._queue).start()
 
     def _restart(self, row: ServerRow) -> None:
+        self._end_stream(row)
+        self._start(row)
+
+    def _end_stream(self, row: ServerRow) -> None:
         stream = self._streams.pop(row.index, None)
         if stream is not None:
             stream.stop()
-        self._start(row)
 
     def _stop_all(self) -> None:
         streams, self._streams = list(self._streams.values()), {}
@@ -159,9 +166,7 @@ class ServerGeneration:
         try:
             return self._chunk(row, item)
         except (AttributeError, TypeError, ValueError, KeyError) as error:  # not the shape vLLM sends
-            stream = self._streams.pop(row.index, None)
-            if stream is not None:
-                stream.stop()
+            self._end_stream(row)
             return self._ended(row, Ended(row.index, row.epoch, self._malformed(error), len(row.token_ids)))
 
     def _malformed(self, error: Exception) -> ServerError:
@@ -192,10 +197,13 @@ class ServerGeneration:
         if given:  # the first chunk of a branch's first request: it echoes the prompt's information
             echoed, logprobs = split_echo(logprobs, self._echoed_length(row, choice), len(row.token_ids))
             given = with_infos(row, given, self._infos(echoed, row.token_ids))
-        events = given + row.accept(text, ids, self._infos(logprobs, ids, text))
+        shown = text if row.stopper is None else row.stopper.feed(text)
+        events = given + row.accept(shown, ids, self._infos(logprobs, ids, text))
         row.answered = row.answered or bool(ids)
         self._given.pop(row.index, None)
-        reason = finish_reason(choice)
+        reason = "stop_sequence" if row.stopper is not None and row.stopper.stopped else finish_reason(choice)
+        if reason == "stop_sequence" and row.stopper is not None:  # the row found it: its request ends
+            self._end_stream(row)
         due = self._due(row) if reason == "length" and len(row.token_ids) < row.limit else []
         if due:  # a replay's request ended where a recorded change is due: apply it, go on
             self._apply(row, due)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from playground.engine.detok import StopMatcher
 from playground.engine.handle import ParamChange
 from playground.engine.types import FinishReason, ResponseResult, RowFinished, StreamEvent, TokenEvent, TokenInfo
 from playground.params import SamplingParams
@@ -35,6 +36,9 @@ class ServerRow:
     #: The row's tokens the current request continues from, when they end inside a character:
     #: its first text is then put right (``texts.resynced``); None otherwise.
     continued_from: int | None = None
+    #: The row's stop sequences, looked for here in that request's text (it is sent none:
+    #: ``texts``); None when the server looks for them.
+    stopper: StopMatcher | None = None
 
     @property
     def text(self) -> str:

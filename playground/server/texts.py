@@ -8,7 +8,12 @@ a branch's given tokens) sends the tokens so far as its prompt; when they end in
 character, vLLM's incremental detokenizer (``tokenizers``' ``DecodeStream`` primed with that
 prompt) cannot take up the stream there, and the request's first text comes with the decoded
 prompt in front of it (vLLM 0.32, seen with the real StarCoder2 vocabulary on an emoji split in
-bytes). The right text is known from the tokens: it is what the server's text ends with.
+bytes). The right text is known from the tokens: it is what the server's text ends with. vLLM
+also looks for stop sequences in that text, the prompt's included (a newline in the prompt
+would end the request at its first character), and holds back the text's last
+``max(len(stop)) - 1`` characters while it runs (``vllm/v1/engine/detokenizer.py``), so such a
+request is sent no stops: the row looks for them in the request's own text, as the server does
+in any other request (``ServerRow.stopper``).
 """
 
 from __future__ import annotations
@@ -62,19 +67,16 @@ def resynced(decode: Decode, row: ServerRow, continued_from: int, new_ids: Seque
     tokens, inside a character, with anything in front of its own text cut off. The text of the
     request's tokens so far (``new_ids``, and the row's tokens after ``continued_from``, which
     came with no text) is known: the decode of all the row's tokens after what the row shows.
-    The server's text ends with it, or with its start when the server holds back a possible stop
-    sequence's start; the longest such start is taken. A server whose text is not that is taken
-    at its word, after the unfinished character the row held back (nothing is hidden)."""
+    The server's text ends with it: such a request is sent no stop sequences, so the server
+    holds none of it back (``row.stopper``). A server whose text is not that is taken at its
+    word, after the unfinished character the row held back (nothing is hidden)."""
     shown = row.text + row.pending
     try:
         before = decode(row.token_ids[:continued_from])
         after = decode([*row.token_ids, *new_ids])
     except ServerError:
         return text
-    if not after.startswith(shown):
-        return text
-    expected = after[len(shown):]
-    for size in range(len(expected), 0, -1):
-        if text.endswith(expected[:size]):
-            return expected[:size]
+    expected = after[len(shown):] if after.startswith(shown) else ""
+    if expected and text.endswith(expected):
+        return expected
     return (before[len(shown):] if before.startswith(shown) else "") + text

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -154,14 +155,21 @@ def test_the_servers_detokenize_names_every_token_as_the_local_tokenizer_does(re
         assert [remote.text(token) for token in range(49152)] == expected
         assert [local.text(token) for token in range(49152)] == expected
         assert sum("\ufffd" in text for text in expected) > 100  # the byte pieces were in the test
-        # A branch's given tokens stream as the in-process detokenizer streams them.
-        ids = backend.encode("naïve café ✓ 🎉 done", add_special_tokens=False).ids
-        streamed = IncrementalDetokenizer(real_tokenizer)
-        assert local.given_texts(ids) == [streamed.push(token) for token in ids]
-        whole = remote.given_texts(ids)  # split characters: the whole text on the last token
-        assert "".join(whole) == real_tokenizer.decode(ids) and whole[:-1] == [""] * (len(ids) - 1)
-        plain = backend.encode("def main():", add_special_tokens=False).ids
-        assert remote.given_texts(plain) == local.given_texts(plain)
+        # A branch's given tokens stream as the in-process detokenizer streams them, with the
+        # server's /detokenize too (one request): split characters, a soup of the real
+        # vocabulary's tokens and its byte pieces (unfinished characters in the middle and at
+        # the end), plain code.
+        rng = random.Random(7)
+        pieces = [token for token in range(49152) if "\ufffd" in expected[token]]
+        soups = [[rng.choice(pieces) if rng.random() < 0.4 else rng.randrange(1, 49152) for _ in range(60)]
+                 for _ in range(20)]
+        for ids in [backend.encode("naïve café ✓ 🎉 done 👨‍👩‍👧 日本語", add_special_tokens=False).ids,
+                    backend.encode("def main():", add_special_tokens=False).ids, *soups]:
+            streamed = IncrementalDetokenizer(real_tokenizer)
+            texts = [streamed.push(token) for token in ids]
+            asked = len(seen)
+            assert local.given_texts(ids) == texts
+            assert remote.given_texts(ids) == texts and len(seen) - asked <= 2  # its own texts, the runs'
 
 
 def test_echo_is_asked_only_with_probabilities() -> None:

@@ -201,3 +201,15 @@ def test_the_stub_streams_stops_as_vllm_does() -> None:
                                                                          ("", "c;")]
     assert vllm_stream(list(b"x"), list(b"abc"), ["zzz"]) == [("", None), ("", None), ("abc", None)]
     assert vllm_stream([*b"x\n", *SMILE[:2]], [*SMILE[2:], ord("a")], ["\n"]) == [("", None), ("x", "\n")]
+
+
+def test_a_stop_in_given_tokens_after_a_split_character_ends_the_branch_at_its_token() -> None:
+    """Without a local tokenizer the given tokens' texts come from the server: the stop's token
+    ends the row, as in process, not the last given token (which once carried all the text)."""
+    request = GenerationRequest("x = ", SamplingParams(max_new_tokens=9, stop=(";",)),
+                                prefix_tokens=(ord("a"), *SMILE, *b";b"))
+    result, events, bodies = run(request, completions({}))
+    [response] = result.responses
+    assert (bodies, response.token_ids, response.finish_reason) == ([], [ord("a"), *SMILE, ord(";")], "stop_sequence")
+    assert response.text == "a🙂" == "".join(event.text for event in events)
+    assert [event.text for event in events if isinstance(event, TokenEvent)] == ["a", "", "", "", "🙂", ""]

@@ -97,35 +97,48 @@ class TokenPieces:
     def given_texts(self, ids: Sequence[int]) -> list[str]:
         """Each of a branch's given tokens' text as the in-process detokenizer streams it (a
         character split across tokens shows on the token that completes it). Without a local
-        tokenizer: each token's own text, or, when one is a piece of a split character, the whole
-        text on the last token (the pieces cannot be put together here)."""
+        tokenizer: each token's own text, and where tokens are pieces of split characters, the
+        decodes of each run of pieces from its start (one ``/detokenize``), the text showing
+        where a decode stops ending in an unfinished character, as ``DecodeStream`` shows it."""
         if self._local is not None:
             detokenizer = IncrementalDetokenizer(_LocalDecoder(self._local))
             return [detokenizer.push(token_id) for token_id in ids]
         self.resolve(ids)
         texts = [self.text(token_id) for token_id in ids]
-        if not ids or all(text and REPLACEMENT not in text for text in texts):
-            return texts
-        # An unfinished character at the end waits, as in process, for the token that ends it.
-        whole = self._detokenize(list(ids)).rstrip(REPLACEMENT)
-        return [""] * (len(ids) - 1) + [whole]
+        runs = _piece_runs(texts)
+        decoded = iter(self._decode_each([list(ids[start:end]) for start, stop in runs
+                                          for end in range(start + 1, stop + 1)]))
+        for start, stop in runs:
+            shown = ""
+            for position in range(start, stop):
+                whole = next(decoded)
+                finished = not whole.endswith(REPLACEMENT) and len(whole) > len(shown)
+                texts[position], shown = (whole[len(shown):], whole) if finished else ("", shown)
+        return texts
 
     def _ask_server(self, ids: list[int]) -> list[str]:
-        """One ``/detokenize`` for every id: the ids with a special token between each two, the
-        answer split at it. The special token ends a split character's bytes as the end of the
-        text would, so each piece is what ``decode([id])`` gives. One request per id instead
-        where the model has no such token (or the split does not come out right)."""
+        """Each id's own text, all in one ``/detokenize`` (``_decode_each``)."""
         separator = self._separator_ids()
-        if len(separator) == 1:
-            others = [token_id for token_id in ids if token_id != separator[0]]  # its text is known
-            joined: list[int] = []
-            for token_id in others:
-                joined += [token_id, separator[0]]
-            parts = self._detokenize(joined).split(SEPARATOR_TEXT) if others else [""]
-            if len(parts) == len(others) + 1 and parts[-1] == "":
-                texts = dict(zip(others, parts))
-                return [texts.get(token_id, SEPARATOR_TEXT) for token_id in ids]
-        return [self._detokenize([token_id]) for token_id in ids]
+        known = {separator[0]: SEPARATOR_TEXT} if len(separator) == 1 else {}
+        others = [token_id for token_id in ids if token_id not in known]  # the separator's text is known
+        known.update(zip(others, self._decode_each([[token_id] for token_id in others])))
+        return [known[token_id] for token_id in ids]
+
+    def _decode_each(self, groups: list[list[int]]) -> list[str]:
+        """Each group of ids decoded on its own: one ``/detokenize`` for all, the groups with a
+        special token between each two, the answer split at it. The special token ends a split
+        character's bytes as the end of the text would, so each part is what ``decode(group)``
+        gives. One request per group instead where the model has no such token (or the split
+        does not come out right)."""
+        if not groups:
+            return []
+        separator = self._separator_ids()
+        if len(separator) == 1 and not any(separator[0] in group for group in groups):
+            joined = [token_id for group in groups for token_id in [*group, separator[0]]]
+            parts = self._detokenize(joined).split(SEPARATOR_TEXT)
+            if len(parts) == len(groups) + 1 and parts[-1] == "":
+                return parts[:-1]
+        return [self._detokenize(group) for group in groups]
 
     def _separator_ids(self) -> list[int]:
         if self._separator is None:
@@ -137,3 +150,22 @@ class TokenPieces:
     def _detokenize(self, ids: list[int]) -> str:
         answer = self._connection.post("/detokenize", {"model": self._model, "tokens": ids})
         return detokenized(answer, self._connection.shown_url)
+
+
+def _piece_runs(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of tokens whose own text is a piece of a split character
+    (or empty), with the token after the run: its text, too, depends on the pieces before it
+    (an unfinished character shows as U+FFFD in front of it). Text outside the runs is each
+    token's own: a whole token's bytes never end a character the tokens before it began."""
+    runs: list[tuple[int, int]] = []
+    position = 0
+    while position < len(texts):
+        if texts[position] and REPLACEMENT not in texts[position]:
+            position += 1
+            continue
+        start = position
+        while position < len(texts) and not (texts[position] and REPLACEMENT not in texts[position]):
+            position += 1
+        runs.append((start, min(position + 1, len(texts))))
+        position += 1
+    return runs

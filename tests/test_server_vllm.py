@@ -239,10 +239,11 @@ def test_a_branch_from_the_parents_tokens_reproduces_the_parent(server_engine: S
 def test_a_branch_from_inside_a_character_equals_the_in_process_branch(server_engine: ServerEngine,
                                                                        local_engine: Any) -> None:
     """Given tokens that end inside a character: vLLM's first text would start with the prompt
-    again (tests/test_server_split_characters.py); the client puts it right."""
+    again, and the newline in it would be its stop (tests/test_server_split_characters.py); the
+    client puts it right."""
     ids = local_engine.prepare(GenerationRequest("s = 'naïve café 🙂 日本語 ∑'", GREEDY)).ids
     cut = next(k for k in range(1, len(ids)) if server_engine.tokenizer.decode(ids[:k]).endswith("\ufffd"))
-    branch = GenerationRequest("s = ", GREEDY, prefix_tokens=tuple(ids[:cut]))
+    branch = GenerationRequest("x = 1\ns = ", GREEDY.replace(stop=("\n",)), prefix_tokens=tuple(ids[:cut]))
     (served, events), local = collect(server_engine, branch), local_engine.generate(branch).responses[0]
     assert (served.responses[0].token_ids, served.responses[0].text) == (local.token_ids, local.text)
     assert "".join(e.text for e in events) == local.text

@@ -155,39 +155,71 @@ def test_response_formats_hold(server_engine: ServerEngine, response_format: Res
             assert check(response.text), response.text
 
 
-def test_cancel_aborts_the_request_on_the_server(server_engine: ServerEngine, vllm_server: VllmServer) -> None:
+def engine_paused_at_first_token(vllm_server: VllmServer, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Pause the server's engine as the stream's reader gets the first chunk with a token (the
+    API process sends it as it comes: it was waiting). Acting from the generation loop instead
+    raced a busy machine: by the time a starved loop got there, the server had sent every token
+    (a starved API process merges them into a few chunks) and ended the request itself."""
+    paused: list[bool] = []
+    chunk = streams.Chunk
+
+    def pausing_chunk(row: int, epoch: int, choice: dict[str, Any], received: float = 0.0) -> streams.Chunk:
+        if not paused and choice.get("token_ids"):
+            paused.append(True)
+            vllm_server.pause()
+        return chunk(row, epoch, choice, received)
+
+    monkeypatch.setattr(streams, "Chunk", pausing_chunk)
+    return paused
+
+
+def test_cancel_aborts_the_request_on_the_server(server_engine: ServerEngine, vllm_server: VllmServer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     def finished() -> float:  # requests the server ended itself, by a stop or their length
         return vllm_server.metric("vllm:request_success_total")
 
-    generated_before, finished_before = vllm_server.metric("vllm:generation_tokens_total"), finished()
+    generated_before, finished_before, aborts_before = (vllm_server.metric("vllm:generation_tokens_total"),
+                                                        finished(), vllm_server.aborts())
+    paused = engine_paused_at_first_token(vllm_server, monkeypatch)
     handle = GenerationHandle()
     request = GenerationRequest("def main():", SamplingParams(temperature=1.0, max_new_tokens=900, seed=3))
-    result, events = collect(server_engine, request, handle, on_token=lambda events: handle.cancel())
+    try:
+        result, events = collect(server_engine, request, handle, on_token=lambda events: handle.cancel())
+        # The client closed the connection: the API process aborts the request in the engine.
+        wait_for(lambda: vllm_server.aborts() > aborts_before, "the server to abort the request")
+    finally:
+        vllm_server.resume()
     response = result.responses[0]
-    assert response.finish_reason == "cancelled" and 1 <= len(response.token_ids) < 900
-    # The server let go of the request because the client closed it: it is no longer running,
-    # and the server did not finish it (vLLM counts no client abort as a success), so it did
-    # not run to its 900 tokens. How few it generated first depends on how soon the server's
-    # API process runs on a busy machine, so that is not asserted.
+    assert paused and response.finish_reason == "cancelled" and 1 <= len(response.token_ids) < 900
+    # The engine, resumed, drops the request: it is no longer running, and the server did not
+    # finish it (vLLM counts no client abort as a success), so it did not run to its 900 tokens.
     wait_for(lambda: vllm_server.metric("vllm:num_requests_running") == 0, "the server to end the request")
     assert finished() == finished_before
     assert vllm_server.metric("vllm:generation_tokens_total") - generated_before < 900
 
 
-def test_a_live_change_continues_from_the_tokens_so_far(server_engine: ServerEngine) -> None:
+def test_a_live_change_continues_from_the_tokens_so_far(server_engine: ServerEngine, vllm_server: VllmServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change is made at the first token, the engine paused until then: the request cannot
+    end before the loop gets there. The loop takes it before it handles another chunk."""
     handle = GenerationHandle()
     request = GenerationRequest(PROMPTS[0], GREEDY.replace(max_new_tokens=30))
+    engine_paused_at_first_token(vllm_server, monkeypatch)
 
     def change_once(events: list[StreamEvent]) -> None:
-        if sum(isinstance(e, TokenEvent) for e in events) >= 5 and not handle_changed:
+        if any(isinstance(e, TokenEvent) for e in events) and not handle_changed:
             handle_changed.append(True)
             handle.set_param("repetition_penalty", 3.0)
+            vllm_server.resume()
 
     handle_changed: list[bool] = []
-    result, events = collect(server_engine, request, handle, on_token=change_once)
+    try:
+        result, events = collect(server_engine, request, handle, on_token=change_once)
+    finally:
+        vllm_server.resume()
     [change] = result.live_changes
     at = change.at_token
-    assert change.name == "repetition_penalty" and at >= 5
+    assert change.name == "repetition_penalty" and 1 <= at < 30
     tokens = result.responses[0].token_ids
     plain = server_engine.generate(request).responses[0].token_ids
     assert tokens[:at] == plain[:at]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -155,22 +156,23 @@ def test_response_formats_hold(server_engine: ServerEngine, response_format: Res
             assert check(response.text), response.text
 
 
-def engine_paused_at_first_token(vllm_server: VllmServer, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Pause the server's engine as the stream's reader gets the first chunk with a token (the
-    API process sends it as it comes: it was waiting). Acting from the generation loop instead
-    raced a busy machine: by the time a starved loop got there, the server had sent every token
-    (a starved API process merges them into a few chunks) and ended the request itself."""
-    paused: list[bool] = []
+def at_first_token(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> list[bool]:
+    """Run ``action`` (pause or kill the server) as the stream's reader gets the first chunk with
+    a token: the API process sends that one as it comes (it was waiting). Acting from the
+    generation loop instead raced a busy machine: by the time a starved loop got there, the
+    server had sent every token (a starved API process merges them into a few chunks) and ended
+    the request itself. The list holds True once ``action`` ran."""
+    done: list[bool] = []
     chunk = streams.Chunk
 
-    def pausing_chunk(row: int, epoch: int, choice: dict[str, Any], received: float = 0.0) -> streams.Chunk:
-        if not paused and choice.get("token_ids"):
-            paused.append(True)
-            vllm_server.pause()
+    def acting_chunk(row: int, epoch: int, choice: dict[str, Any], received: float = 0.0) -> streams.Chunk:
+        if not done and choice.get("token_ids"):
+            done.append(True)
+            action()
         return chunk(row, epoch, choice, received)
 
-    monkeypatch.setattr(streams, "Chunk", pausing_chunk)
-    return paused
+    monkeypatch.setattr(streams, "Chunk", acting_chunk)
+    return done
 
 
 def test_cancel_aborts_the_request_on_the_server(server_engine: ServerEngine, vllm_server: VllmServer,
@@ -180,7 +182,7 @@ def test_cancel_aborts_the_request_on_the_server(server_engine: ServerEngine, vl
 
     generated_before, finished_before, aborts_before = (vllm_server.metric("vllm:generation_tokens_total"),
                                                         finished(), vllm_server.aborts())
-    paused = engine_paused_at_first_token(vllm_server, monkeypatch)
+    paused = at_first_token(monkeypatch, vllm_server.pause)
     handle = GenerationHandle()
     request = GenerationRequest("def main():", SamplingParams(temperature=1.0, max_new_tokens=900, seed=3))
     try:
@@ -204,7 +206,7 @@ def test_a_live_change_continues_from_the_tokens_so_far(server_engine: ServerEng
     end before the loop gets there. The loop takes it before it handles another chunk."""
     handle = GenerationHandle()
     request = GenerationRequest(PROMPTS[0], GREEDY.replace(max_new_tokens=30))
-    engine_paused_at_first_token(vllm_server, monkeypatch)
+    at_first_token(monkeypatch, vllm_server.pause)
 
     def change_once(events: list[StreamEvent]) -> None:
         if any(isinstance(e, TokenEvent) for e in events) and not handle_changed:
@@ -354,22 +356,9 @@ def test_an_unknown_model_is_one_line(vllm_server: VllmServer) -> None:
 def test_zz_a_server_that_dies_mid_stream_keeps_the_partial_response(server_engine: ServerEngine,
                                                                     vllm_server: VllmServer,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs last in this module (pytest keeps file order): it kills the shared server.
-
-    It is killed by the stream's reader, as the first chunk with a token arrives, for a request
-    as long as the context allows: killed from the generation loop instead, a server whose API
-    process was starved on a busy machine had sent every token (merged into a few chunks) by
-    then, and the response ended by its length."""
-    killed: list[bool] = []
-    chunk = streams.Chunk
-
-    def killing_chunk(row: int, epoch: int, choice: dict[str, Any], received: float = 0.0) -> streams.Chunk:
-        if not killed and choice.get("token_ids"):
-            killed.append(True)
-            vllm_server.kill()
-        return chunk(row, epoch, choice, received)
-
-    monkeypatch.setattr(streams, "Chunk", killing_chunk)
+    """Runs last in this module (pytest keeps file order): it kills the shared server, at the
+    first token (``at_first_token``) of a request as long as the context allows."""
+    killed = at_first_token(monkeypatch, vllm_server.kill)
     request = GenerationRequest("def main():", SamplingParams(temperature=1.0, max_new_tokens=None, seed=5))
     result, events = collect(server_engine, request)
     response = result.responses[0]

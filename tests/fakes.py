@@ -122,5 +122,5 @@ class GatedEngine(ScriptedEngine):
 
     def generate(self, request: GenerationRequest, on_event: EventSink | None = None,
                  handle: GenerationHandle | None = None) -> GenerationResult:
-        self.gate.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        self.gate.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
         return super().generate(request, on_event, handle)

@@ -178,7 +178,7 @@ class InterruptingEngine:
             if steps[0] == self.after:
                 self.handler_at_kill = signal.getsignal(signal.SIGINT)
                 os.kill(os.getpid(), signal.SIGINT)
-                if not cancelled.wait(timeout=120):  # a safety net for a failing test, not a synchronisation
+                if not cancelled.wait(timeout=240):  # a safety net for a failing test, not a synchronisation
                     self.lost.append(steps[0])
 
         return self.engine.generate(request, counting, handle)

@@ -142,7 +142,7 @@ def test_changes_faster_than_the_first_token_wait_for_it_and_apply_once() -> Non
 
     def first_held(handler: StubHandler, body: dict[str, Any]) -> None:
         if len([path for path, _headers, _body in handler.seen if path == "/v1/completions"]) == 1:
-            gate.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+            gate.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
         handler.send_events([chunk("a", [97]), chunk("b", [98]), chunk("c", [99], finish="length")])
 
     handle, results = Handle(), []
@@ -155,10 +155,10 @@ def test_changes_faster_than_the_first_token_wait_for_it_and_apply_once() -> Non
         for value in (0.2, 0.4, 0.6, 0.8):
             taken.clear()
             handle.set_param("temperature", value)
-            assert taken.wait(timeout=60)  # the loop has taken it (and, before, restarted on it)
+            assert taken.wait(timeout=240)  # the loop has taken it (and, before, restarted on it)
         requests = [body for path, _headers, body in seen if path == "/v1/completions"]
         gate.set()
-        worker.join(timeout=60)
+        worker.join(timeout=240)
     [result] = results
     assert len(requests) == 1  # nothing restarted while the first request had not answered
     bodies = [body for path, _headers, body in seen if path == "/v1/completions"]

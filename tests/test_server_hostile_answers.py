@@ -212,7 +212,7 @@ def test_a_cancel_once_the_echo_arrived_ends_the_branch_at_once_with_what_came()
     handle = GenerationHandle()
 
     def quiet(handler: StubHandler) -> None:
-        released.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        released.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
 
     events: list[Any] = []
 

@@ -64,7 +64,7 @@ def test_a_change_as_the_request_reaches_its_limit_sends_no_empty_request_and_is
         handler.start_events()
         for event in (chunk("a", [97]), chunk("b", [98]), chunk("c", [99])):
             handler.send_event(json.dumps(event))
-        handle.taken.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        handle.taken.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
         handler.send_events([chunk("", [], finish="length")])
 
     def on_event(events: list[StreamEvent]) -> None:
@@ -83,7 +83,7 @@ def test_a_row_that_finishes_while_changes_wait_records_none_of_them() -> None:
     handle = Handle()
 
     def route(handler: StubHandler, body: dict[str, Any]) -> None:
-        handle.taken.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        handle.taken.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
         handler.send_events([chunk("", [], finish="stop")])  # ends before any token
 
     handle.set_param("temperature", 0.3)
@@ -102,9 +102,9 @@ def test_a_cancel_while_changes_wait_ends_at_once_and_keeps_what_came() -> None:
         if len(completions(handler.seen)) == 1:
             handler.start_events()
             handler.send_event(json.dumps(chunk("a", [97])))
-            handle.cancel_seen.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+            handle.cancel_seen.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
             return
-        handle.cancel_seen.wait(timeout=60)
+        handle.cancel_seen.wait(timeout=240)
         handler.send_events([chunk("z", [122])])  # after the cancel: dropped
 
     result: list[GenerationResult] = []
@@ -120,13 +120,13 @@ def test_a_cancel_while_changes_wait_ends_at_once_and_keeps_what_came() -> None:
         request = GenerationRequest("x", SamplingParams.make(max_new_tokens=5, seed=1))
         worker = threading.Thread(target=lambda: result.append(engine.generate(request, on_event, handle)))
         worker.start()
-        assert answered.wait(timeout=60)
+        assert answered.wait(timeout=240)
         for value in (0.3, 0.6):
             handle.taken.clear()
             handle.set_param("temperature", value)
-            assert handle.taken.wait(timeout=60)
+            assert handle.taken.wait(timeout=240)
         handle.cancel()
-        worker.join(timeout=60)
+        worker.join(timeout=240)
         bodies = completions(seen)
     assert not worker.is_alive()
     [response] = result[0].responses
@@ -144,7 +144,7 @@ def test_max_new_tokens_lowered_below_the_tokens_so_far_while_waiting_ends_after
             handler.start_events()
             for event in (chunk("a", [97]), chunk("b", [98]), chunk("c", [99])):
                 handler.send_event(json.dumps(event))
-            handle.taken.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+            handle.taken.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
             return  # the connection closes: the client had ended this request
         tokens = [chunk(letter, [ord(letter)]) for letter in "xyz"][: body["max_tokens"]]
         handler.send_events([*tokens[:-1], {"choices": [{**tokens[-1]["choices"][0], "finish_reason": "length"}]}])
@@ -176,7 +176,7 @@ def test_a_change_for_one_row_waits_only_for_that_row_and_the_replay_gives_the_s
         bodies = [seen for seen in completions(handler.seen) if row_of(seen) == row]
         if row == 0 and len(bodies) > 1 and bodies[-1] is body:
             row_0_restarted.set()
-        if row == 1 and not row_0_restarted.wait(timeout=60):  # a safety net, not a synchronisation
+        if row == 1 and not row_0_restarted.wait(timeout=240):  # a safety net, not a synchronisation
             return
         letters = [chr(97 + (len(body["prompt"]) + i + round(body["temperature"] * 10) + 13 * row) % 26)
                    for i in range(body["max_tokens"])]
@@ -185,7 +185,7 @@ def test_a_change_for_one_row_waits_only_for_that_row_and_the_replay_gives_the_s
         if row == 0 and len(bodies) == 1 and len(events) > 1:  # the first request: one token, then held
             handler.start_events()
             handler.send_event(json.dumps(events[0]))
-            row_0_restarted.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+            row_0_restarted.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
             return
         handler.send_events(events)
 

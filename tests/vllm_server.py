@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from tests.conftest import SHARED_TOKENIZER
 
 VLLM_PYTHON_VARIABLE = "STARCODER_PLAY_VLLM_PYTHON"
@@ -70,6 +72,21 @@ class VllmServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
+    def pause(self) -> None:
+        """Freeze the engine (every process under the API process): no request advances until
+        ``resume``, however soon the API process or the client run on a busy machine. The API
+        process itself still answers, sees a client go, and sends the engine its abort."""
+        for engine_process in psutil.Process(self.process.pid).children(recursive=True):
+            engine_process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for engine_process in psutil.Process(self.process.pid).children(recursive=True):
+            engine_process.send_signal(signal.SIGCONT)
+
+    def aborts(self) -> int:
+        """Requests the API process has aborted (logged once it has sent the abort to the engine)."""
+        return sum("Aborted request" in line for line in self.log)
+
     def metric(self, name: str, **labels: str) -> float:
         """A counter or gauge from ``/metrics`` (summed over the lines that match ``labels``)."""
         import httpx
@@ -90,6 +107,8 @@ def start_server(python: Path, model_dir: Path) -> VllmServer:
                "--kv-cache-memory-bytes", str(256 * 1024 * 1024),
                # Compact JSON: a bounded schema then always completes (README).
                "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
+               # Logs each abort: a test waits on it (VllmServer.aborts).
+               "--enable-log-requests",
                "--host", "127.0.0.1", "--port", str(port)]
     # No usage report to the outside: the tests talk to 127.0.0.1 only.
     env = {**os.environ, "VLLM_LOGGING_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "VLLM_NO_USAGE_STATS": "1",

@@ -57,15 +57,9 @@ async def toast_shown(pilot: Pilot[Any], app: PlaygroundApp, text: str) -> None:
         raise AssertionError(f"{text!r} not in the notifications shown: {toasts(app)}") from None
 
 
-def playground(**kwargs: Any) -> PlaygroundApp:
-    app = scripted_app(**kwargs)
-    app.NOTIFICATION_TIMEOUT = 3600  # a toast stays until the test has read it
-    return app
-
-
 def test_bracketed_text_typed_into_every_box_is_shown_as_typed():
     async def scenario():
-        app = playground()
+        app = scripted_app()
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             for box in [f"#input-{name}" for name in SLIDER_PARAMETERS] + ["#input-seed"]:
@@ -99,7 +93,7 @@ def test_bracketed_text_typed_into_every_box_is_shown_as_typed():
 
 def test_column_titles_show_bracketed_stops():
     async def scenario():
-        app = playground()
+        app = scripted_app()
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             app.state = app.state.with_value("num_responses", 2).with_columns(False, 1)  # unlinked, editing B
             app.query_one("#input-stop", Input).focus()
@@ -112,7 +106,7 @@ def test_column_titles_show_bracketed_stops():
 
 def test_bracketed_names_typed_for_a_session_and_a_preset():
     async def scenario():
-        app = playground(prompt="def f():\n")
+        app = scripted_app(prompt="def f():\n")
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             for name in ["[x=", "[bold]", "x[b]"]:
@@ -158,7 +152,7 @@ def test_bracketed_names_from_preset_theme_and_session_files():
         await type_in_palette(pilot, query)
 
     async def scenario():
-        app = playground()
+        app = scripted_app()
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_for(pilot, lambda: app.engine is not None)
             await pilot.click("#preset")

@@ -69,7 +69,7 @@ def test_a_session_opened_while_the_model_loads_shows_its_tokens_once_it_has_loa
         may_load = threading.Event()
 
         def loader(options: LoadOptions, progress: ProgressCallback) -> PlaygroundEngine:
-            may_load.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+            may_load.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
             return ScriptedEngine()
 
         app = create_app(LoadOptions(model="scripted-model"), None, loader=loader, session=path)

@@ -31,7 +31,7 @@ class SlowThenDemo:
         if options.demo:
             return ScriptedEngine(name="demo", loaded=FakeLoaded("demo"))
         self.started.set()
-        self.released.wait(timeout=120)  # a safety net for a failing test, not a synchronisation
+        self.released.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
         try:
             if self.slow_fails:
                 raise UserError("the big model did not fit")

@@ -85,7 +85,7 @@ def test_a_slider_moved_while_a_response_with_a_format_streams_on_a_server_is_re
         handler.start_events()
         handler.send_event(json.dumps(chunk("a", [97])))
         held.set()
-        released.wait(timeout=60)  # a safety net for a failing test, not a synchronisation
+        released.wait(timeout=240)  # a safety net for a failing test, not a synchronisation
         handler.send_event(json.dumps(chunk("b", [98], finish="length")))
         handler.wfile.write(b"data: [DONE]\n\n")
 

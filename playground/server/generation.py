@@ -95,7 +95,7 @@ class ServerGeneration:
         # tokens of a branch left out (the server did not generate them).
         given_count = len(self.branch.given) if self.branch is not None else 0
         steps = max((len(row.token_ids) - given_count for row in self.rows), default=0)
-        return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps)
+        return GenerationClock(started, 0.0, 0.0, first, last, time.perf_counter(), steps, rate_over_request=True)
 
     def _waiting(self, item: StreamItem) -> list[StreamItem]:
         """``item`` and every item queued behind it, the texts of the tokens their information

@@ -8,6 +8,7 @@ import pytest
 
 from playground.engine.types import GenerationRequest, LiveChange, RowFinished, TokenEvent, TokenInfo
 from playground.params import SamplingParams
+from playground.repl_probs import shown_token
 from playground.runtime.running import Generation
 from playground.runtime.token_view import PLAYGROUND_ALTERNATIVES, params_at
 from playground.sessions.records import ModelRecord, ResponseRecord, RunRecord
@@ -15,12 +16,13 @@ from playground.tui.explore_control import branch_request, token_at
 from playground.tui.messages import TokensStreamed
 from playground.tui.probabilities import HEAT_BANDS, band_of, param_lines, percent
 from playground.tui.runs import RunState
-from playground.tui.screens.inspector import BranchChoice, bar, not_drawn
+from playground.tui.screens.inspector import BranchChoice, bar, not_drawn, shown_text
 from playground.tui.screens.runs_list import lineage, run_line
 from playground.tui.state import PlaygroundState
 from playground.tui.streaming import StreamBatcher
 from playground.tui.text_diff import compare
 from playground.tui.widgets.token_lines import CURSOR_STYLE, TokenLines
+from playground.visible import printable
 from tests.fakes import ScriptedEngine
 
 
@@ -182,6 +184,14 @@ def test_a_token_without_a_sampled_probability_says_why():
     assert not_drawn(2, 4, 0.7) == "the parent's token, not drawn"
     assert not_drawn(4, 4, 0.7) == "forced, not drawn"
     assert "server" in not_drawn(5, 4, 0.7) and not_drawn(5, 4, 0.0) == "greedy, not drawn"
+
+
+def test_the_inspector_names_a_token_s_text_as_the_repl_does_an_empty_one_included():
+    """A piece of a split character has no text of its own yet: ``∅``, as ``/tokens`` shows it
+    (the README says the two agree), not a blank after "text"."""
+    for text in ("  ", " def", "\x04", "a\n\tb", ""):
+        assert printable(shown_text(text)) == shown_token(text)
+    assert shown_text("") == "∅"
 
 
 def test_an_ab_runs_line_gives_both_columns_values_where_they_differ():

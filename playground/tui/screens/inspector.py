@@ -52,6 +52,13 @@ def alternative_prompt(alternative: Alternative, chosen: bool) -> Content:
                             plain(visible(alternative.text) or "(no text)"))
 
 
+def shown_text(text: str) -> str:
+    """A token's own text on the details' line, as the REPL's ``/tokens`` shows it: ``∅`` for a
+    token with no text yet (a piece of a character whose text comes with the token that ends it),
+    not a blank that reads as a missing line."""
+    return visible(text) or "∅"
+
+
 def not_drawn(index: int, branch_point: int | None, temperature: float) -> str:
     """Why token ``index`` has no sampled probability: a branch took it from its parent or was
     forced to write it; the run was greedy; else it was drawn on a server, which reports the
@@ -132,7 +139,7 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
     def details(self, index: int) -> Content:
         """What there is to know about token ``index``, as text (the token's own text shown, not read)."""
         piece, run = self.pieces[index], self.run
-        lines = [f"token {index + 1} of {len(self.pieces)} · id {piece.token_id}", f"text {visible(piece.text)!s}"]
+        lines = [f"token {index + 1} of {len(self.pieces)} · id {piece.token_id}", f"text {shown_text(piece.text)}"]
         info = piece.info
         if info is None:
             lines.append("no probabilities: this run did not ask for them (F7 or the palette turns them on)")

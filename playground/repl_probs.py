@@ -24,6 +24,7 @@ from playground.runtime.token_view import (
     infos_of,
     is_whole_number,
     probability,
+    rank_text,
     resolve_alternative,
 )
 from playground.visible import printable
@@ -92,7 +93,7 @@ def tokens_command(repl: Repl, args: list[str]) -> None:
                                        for place, a in enumerate(info.top[:LISTED], 1))
         table.add_row(Text(str(index)), Text(shown_token(info.text), style=BAND_STYLES[band(info)]),
                       Text(f"{100 * probability(info):.1f}%"), Text(percent(info.sampled_logprob)),
-                      Text(str(info.rank)), alternatives)
+                      Text(rank_text(info)), alternatives)
     repl.console.print(table)
 
 

@@ -98,6 +98,7 @@ def test_files_without_probabilities_or_branches_still_load():
     (lambda p: p["top_ids"].__setitem__(0, [1, 2, 3]), "top_ids must be an array of 2"),
     (lambda p: p["rank"].__setitem__(0, -3), "rank must be between 1"),
     (lambda p: p.update(alternatives=21), "alternatives must be between 0 and 20"),
+    (lambda p: p.update(partial="yes"), "partial must be true or false"),
 ])
 def test_a_broken_probabilities_field_is_named(engine, change, message):
     run, _ = record(engine, GenerationRequest(PROMPT, PARAMS.replace(num_responses=1), logprobs=2))
@@ -113,3 +114,15 @@ def test_the_file_holds_rounded_parallel_arrays(engine):
     assert saved["alternatives"] == 3 and len(saved["logprob"]) == len(run.responses[0].token_ids)
     assert all(len(f"{abs(v):.10g}".replace(".", "").lstrip("0").rstrip("0")) <= 5 for v in saved["logprob"])
     assert all(math.isfinite(v) for row in saved["top_logprobs"] for v in row)
+
+
+def test_a_servers_partial_probabilities_stay_lower_bounds_after_a_save(engine):
+    """A server returns only its N alternatives: ranks past them and entropies are lower bounds
+    (TokenInfo.partial), on screen as ``≥``, and after a session is reopened too; an in-process
+    run's file has no such key."""
+    run, _ = record(engine, GenerationRequest(PROMPT, PARAMS.replace(num_responses=1), logprobs=2))
+    assert "partial" not in json.loads(Session(prompt=PROMPT, runs=[run]).dumps())["runs"][0]["responses"][0][
+        "probabilities"]
+    infos = [replace(info, partial=True) for info in run.responses[0].probabilities]
+    again = reopened(replace(run, responses=[replace(run.responses[0], probabilities=infos)])).responses[0]
+    assert again.probabilities is not None and all(info.partial for info in again.probabilities)

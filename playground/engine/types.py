@@ -81,6 +81,9 @@ class TokenInfo:
     top: tuple[Alternative, ...] = ()
     #: The token's own text, as ``Alternative.text``.
     text: str = ""
+    #: Only ``top``'s probabilities were known, not the whole distribution's (a server returns
+    #: its N alternatives): the entropy, and a rank past ``len(top)``, are then lower bounds.
+    partial: bool = False
 
     def to_json(self, token_id: int) -> dict[str, Any]:
         """The ``--json`` form of one token (see the README's "Token probabilities")."""

@@ -35,6 +35,16 @@ def band(info: TokenInfo) -> int:
     return next((index for index, low in enumerate(BANDS) if p >= low), len(BANDS))
 
 
+def rank_text(info: TokenInfo) -> str:
+    """The token's rank; ``≥ N`` where it is only a lower bound (past a server's alternatives)."""
+    return f"≥ {info.rank}" if info.partial and info.rank > len(info.top) else str(info.rank)
+
+
+def entropy_text(info: TokenInfo) -> str:
+    """The raw distribution's entropy in nats; ``≥`` when summed over a server's alternatives only."""
+    return f"{'≥ ' if info.partial else ''}{info.entropy:.2f} nats"
+
+
 def is_whole_number(text: str) -> bool:
     """ASCII digits only (``str.isdigit`` also accepts ``²``, which ``int`` then refuses), and
     few enough for ``int`` (it refuses a string of over 4,300 digits)."""

@@ -120,7 +120,7 @@ def token_infos(logprobs: Mapping[str, Any] | None, token_ids: Sequence[int], al
             top=tuple(Alternative(other, lp, (own_text if other == token_id else "")
                                   or (text_of(other) if text_of else ""))
                       for other, lp in ranked[:alternatives]),
-            text=own_text,
+            text=own_text, partial=True,
         ))
     return infos
 

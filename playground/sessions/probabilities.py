@@ -40,7 +40,9 @@ def to_json(token_ids: Sequence[int], infos: Sequence[TokenInfo]) -> dict[str, A
             "sampled_logprob": [rounded(i.sampled_logprob) for i in infos],
             "entropy": [rounded(i.entropy) for i in infos], "rank": [i.rank for i in infos],
             "top_ids": [[a.token_id for a in i.top] for i in infos],
-            "top_logprobs": [[rounded(a.logprob) for a in i.top] for i in infos], "texts": texts}
+            "top_logprobs": [[rounded(a.logprob) for a in i.top] for i in infos], "texts": texts,
+            # A server's: ranks past the alternatives and entropies are lower bounds (TokenInfo.partial).
+            **({"partial": True} if any(i.partial for i in infos) else {})}
 
 
 def read(value: Any, where: str, token_ids: Sequence[int]) -> tuple[TokenInfo, ...]:
@@ -50,6 +52,9 @@ def read(value: Any, where: str, token_ids: Sequence[int]) -> tuple[TokenInfo, .
     columns = {key: _array(data, key, where, len(token_ids)) for key in (*_NUMBER_FIELDS, "rank", "top_ids",
                                                                           "top_logprobs")}
     texts = data.get("texts", {})
+    partial = data.get("partial", False)
+    if not isinstance(partial, bool):
+        raise Invalid(f"{checks.join(where, 'partial')} must be true or false")
     if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
         raise Invalid(f"{checks.join(where, 'texts')} must map token ids to text")
     infos = []
@@ -65,7 +70,7 @@ def read(value: Any, where: str, token_ids: Sequence[int]) -> tuple[TokenInfo, .
                                                        f"{place}.sampled_logprob", None),
                                entropy=_number(columns["entropy"][index], f"{place}.entropy", 0.0, 0.0),
                                rank=checks.whole(columns["rank"][index], f"{place}.rank", 1, TOKEN_ID_LIMIT),
-                               top=top, text=texts.get(str(token), "")))
+                               top=top, text=texts.get(str(token), ""), partial=partial))
     return tuple(infos)
 
 

@@ -17,6 +17,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from playground.engine.types import Alternative
+from playground.runtime.token_view import entropy_text, rank_text
 from playground.tui.probabilities import changed_names, param_lines, percent, probability
 from playground.tui.runs import RunState
 from playground.tui.safe_text import plain
@@ -148,7 +149,7 @@ class InspectorScreen(ModalScreen[BranchChoice | None]):
             sampled = percent(info.sampled_logprob) if info.sampled_logprob is not None else \
                 f"none: {not_drawn(index, run.branch_point, temperature)}"
             lines += [f"probability {percent(info.logprob)} (raw)", f"as sampled {sampled}",
-                      f"rank {info.rank} · entropy {info.entropy:.2f} nats"]
+                      f"rank {rank_text(info)} · entropy {entropy_text(info)}"]
         if run.branch_point is not None and index <= run.branch_point:
             lines.append("branch point (forced)" if index == run.branch_point else "from the parent run")
         lines.append("parameters (* changed live):")

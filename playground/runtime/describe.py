@@ -37,9 +37,12 @@ def format_note(response: ResponseResult) -> str:
 
 
 def streaming_line(generated: int, first_token_s: float | None, rate: float) -> str:
-    """A run still streaming: time to first token (once there is one), rate, tokens so far."""
-    ttft = f"ttft {first_token_s * 1000:.0f} ms · " if first_token_s is not None else ""
-    return f"{ttft}{rate:.1f} tok/s · {generated} tokens"
+    """A run still streaming: when its first token came (once there is one), rate, tokens so far.
+    Counted from the run's start on screen, so it includes reading the prompt's tokens (a
+    server's ``/tokenize``) and a first compile, which the finished run's ``ttft`` leaves out
+    (``GenerationClock``): it is not called ttft, so the two figures do not seem to disagree."""
+    first = f"first token after {first_token_s * 1000:.0f} ms · " if first_token_s is not None else ""
+    return f"{first}{rate:.1f} tok/s · {generated} tokens"
 
 
 #: The fix for the file-system failures a user meets (a read-only folder, a full disk, /proc).

@@ -26,3 +26,17 @@ def test_the_servers_token_information_is_marked_partial() -> None:
                                                             "token_id:9": -4.0}]}
     [info] = token_infos(logprobs, [9], 2)
     assert info is not None and info.partial and info.rank == 3 and rank_text(info) == "≥ 3"
+
+
+def test_the_json_of_a_servers_token_says_its_bounds_and_an_in_process_one_stays_as_before() -> None:
+    logprobs = {"token_logprobs": [-4.0], "top_logprobs": [{"token_id:5": -0.5, "token_id:9": -4.0}]}
+    [info] = token_infos(logprobs, [9], 1)
+    assert info is not None and info.to_json(9)["partial"] is True
+    exact = TokenInfo(logprob=-4.0, sampled_logprob=None, entropy=2.5, rank=11, top=TOP)
+    assert "partial" not in exact.to_json(9)
+
+
+def test_with_no_alternatives_a_servers_rank_is_only_a_lower_bound() -> None:
+    # --logprobs 0: vLLM returns the token's own log-probability and nothing to rank it against.
+    [info] = token_infos({"token_logprobs": [-4.0], "top_logprobs": [{"token_id:9": -4.0}]}, [9], 0)
+    assert info is not None and info.top == () and rank_text(info) == "≥ 1"

@@ -89,7 +89,9 @@ class TokenInfo:
         """The ``--json`` form of one token (see the README's "Token probabilities")."""
         return {"token_id": token_id, "text": self.text, "logprob": self.logprob,
                 "sampled_logprob": self.sampled_logprob, "rank": self.rank, "entropy": self.entropy,
-                "top": [{"token_id": a.token_id, "text": a.text, "logprob": a.logprob} for a in self.top]}
+                "top": [{"token_id": a.token_id, "text": a.text, "logprob": a.logprob} for a in self.top],
+                # Said only where true, so an in-process run's JSON is as before.
+                **({"partial": True} if self.partial else {})}
 
 
 @dataclass(frozen=True)

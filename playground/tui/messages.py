@@ -48,8 +48,10 @@ class TokensStreamed(Message):
     def __init__(self, texts: dict[int, str], tokens: dict[int, int], elapsed_s: float,
                  first_token_s: float | None, token_chars: dict[int, list[int]] | None = None,
                  token_ids: dict[int, list[int]] | None = None,
-                 infos: dict[int, list[TokenInfo | None]] | None = None) -> None:
+                 infos: dict[int, list[TokenInfo | None]] | None = None, first_tokens: int = 1) -> None:
         super().__init__()
+        #: A row's tokens that came with the first (a branch's given tokens, in one call).
+        self.first_tokens = first_tokens
         self.texts = texts
         self.tokens = tokens
         self.token_chars = token_chars or {}

@@ -30,6 +30,8 @@ class RunState:
     tokens: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     elapsed_s: float = 0.0
     first_token_s: float | None = None
+    #: Tokens that came at ``first_token_s`` (a branch's given ones): not counted in the rate.
+    first_tokens: int = 1
     result: GenerationResult | None = None
     token_chars: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     token_ids: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -83,6 +85,7 @@ class RunState:
             self.texts[row] += text
         self.elapsed_s = message.elapsed_s
         self.first_token_s = message.first_token_s
+        self.first_tokens = message.first_tokens
 
     def char_offset(self, row: int, token_index: int) -> int:
         """Where token ``token_index`` of ``row`` starts in the streamed text."""
@@ -117,9 +120,11 @@ class RunState:
 
     @property
     def live_rate(self) -> float:
-        if self.first_token_s is None or self.generated < 2 or self.elapsed_s <= self.first_token_s:
+        # Tokens after the first call's, per second since (a branch's given tokens all came then:
+        # counted, 500 given tokens made a 10 tok/s run show hundreds).
+        if self.first_token_s is None or self.generated <= self.first_tokens or self.elapsed_s <= self.first_token_s:
             return 0.0
-        return (self.generated - 1) / (self.elapsed_s - self.first_token_s)
+        return (self.generated - self.first_tokens) / (self.elapsed_s - self.first_token_s)
 
     def describe(self) -> str:
         return streaming_line(self.generated, self.first_token_s, self.live_rate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from playground.engine.types import StreamEvent, TokenEvent, TokenInfo
@@ -28,6 +28,9 @@ class StreamBatcher:
         self._clock = clock
         self._started = clock()
         self._first_token_s: float | None = None
+        #: The most tokens a row had in the call that brought the first: 1, or a branch's given
+        #: tokens (all in one call), which the live rate leaves out as the finished one does.
+        self._first_tokens = 1
         self._last_post = self._started
         self._texts: dict[int, list[str]] = defaultdict(list)
         self._tokens: dict[int, int] = defaultdict(int)
@@ -45,8 +48,10 @@ class StreamBatcher:
 
     def _take(self, events: list[StreamEvent]) -> None:
         now = self._clock()
-        if self._first_token_s is None and events:
+        counts = Counter(event.row for event in events if isinstance(event, TokenEvent))
+        if self._first_token_s is None and counts:  # a row's end alone (a cancel) brings no token
             self._first_token_s = now - self._started
+            self._first_tokens = max(counts.values())
         for event in events:
             self._texts[event.row].append(event.text)
             if isinstance(event, TokenEvent):
@@ -77,7 +82,8 @@ class StreamBatcher:
             return
         texts = {row: "".join(parts) for row, parts in self._texts.items()}
         message = TokensStreamed(texts, dict(self._tokens), now - self._started, self._first_token_s,
-                                 dict(self._token_chars), dict(self._token_ids), dict(self._infos))
+                                 dict(self._token_chars), dict(self._token_ids), dict(self._infos),
+                                 first_tokens=self._first_tokens)
         message.on_handled = self.handled
         self._texts.clear()
         self._tokens.clear()

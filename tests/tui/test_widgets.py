@@ -151,3 +151,26 @@ def test_windowed_highlighting_runs_on_the_textual_it_was_checked_on():
     # value_box runs a widget's own bindings from its private binding map (Textual issue #6605)
     assert "ctrl+k" in Input()._bindings.key_to_bindings and "ctrl+a" in ResponseView(0)._bindings.key_to_bindings
     assert {"start_point", "end_point"} <= set(inspect.signature(SyntaxAwareDocument.query_syntax_tree).parameters)
+
+
+def test_the_live_rate_leaves_out_a_branchs_given_tokens_and_a_cancel_brings_no_first_token():
+    """A branch's given tokens come in one call with (or before) its first; counted, 500 of
+    them made a run drawing 10 tokens a second show hundreds. A row ended before any token
+    (cancelled) has no first token to report."""
+    from playground.tui.runs import RunState
+    posted: list[TokensStreamed] = []
+    now = [0.0]
+    batcher = StreamBatcher(posted.append, interval=0, clock=lambda: now[0])
+    batcher([RowFinished(1, "cancelled")])
+    now[0] = 0.5
+    batcher([TokenEvent(0, token, "x") for token in range(500)])  # the given tokens
+    for step in range(1, 11):  # then 10 tokens drawn in a second
+        posted[-1].handled()
+        now[0] = 0.5 + step / 10
+        batcher([TokenEvent(0, 500 + step, "y")])
+    batcher.flush()
+    run = RunState(generation=None)  # type: ignore[arg-type]  # absorbing needs no generation
+    for message in posted:
+        run.absorb(message)
+    assert posted[0].first_token_s is None and run.first_token_s == 0.5 and run.generated == 510
+    assert abs(run.live_rate - 10.0) < 1e-9

@@ -24,7 +24,7 @@ from playground.server.branch import Branch, take_given, with_infos
 from playground.server.connection import QUESTION_TIMEOUT_S, ServerConnection, ServerError
 from playground.server.rows import ServerRow
 from playground.server.streams import COMPLETIONS, Chunk, Ended, RowStream, StreamItem
-from playground.server.texts import ends_inside_a_character, held_back, resynced
+from playground.server.texts import RememberedDecode, ends_inside_a_character, held_back, resynced
 from playground.server.tokens import ServerTokenizer
 from playground.server.wire import completion_body, finish_reason, logprob_ids, split_echo, token_id, token_infos
 from playground.visible import valid_text
@@ -48,7 +48,8 @@ class ServerGeneration:
                  response_format: Callable[[Any], Any], branch: Branch | None = None) -> None:
         self.connection, self.model, self.request = connection, model, request
         self.prompt_ids, self.rows, self.end_ids = prompt_ids, rows, list(end_ids)
-        self.pieces, self.decode, self.response_format = tokenizer.pieces, tokenizer.decode, response_format
+        self.pieces, self.decode, self.response_format = tokenizer.pieces, RememberedDecode(tokenizer.decode), \
+            response_format
         self.branch = branch
         self.live_changes: list[LiveChange] = []
         self.warnings: list[str] = []

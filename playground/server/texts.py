@@ -27,6 +27,22 @@ from playground.server.rows import ServerRow
 Decode = Callable[[list[int]], str]
 
 
+class RememberedDecode:
+    """``decode`` that remembers its last answer: a restart asks for the same tokens' text up to
+    three times (what the row held back, whether they end inside a character, then the first
+    text's fix), which without a local tokenizer is a ``/detokenize`` each."""
+
+    def __init__(self, decode: Decode) -> None:
+        self._decode = decode
+        self._last: tuple[tuple[int, ...], str] | None = None
+
+    def __call__(self, ids: list[int]) -> str:
+        key = tuple(ids)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._decode(list(ids)))
+        return self._last[1]
+
+
 def settled(text: str) -> str:
     """A decoded text without the unfinished character it may end in: the part that stays."""
     return text.rstrip(REPLACEMENT)
